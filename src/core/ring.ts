@@ -1,0 +1,139 @@
+// Consistent hashing with virtual nodes (Karger et al. 1997), shaped like golang/groupcache
+// `consistenthash` and Envoy's `ring_hash_lb.cc`: each member places several points on a 32-bit
+// ring, and a key belongs to the member owning the first point clockwise from the key's hash.
+
+import { xxh32String } from "./hash";
+
+/** A ring member: a stable id and a positive weight. */
+export interface RingMember {
+  readonly id: string;
+  readonly weight: number;
+}
+
+/** Built ring: sorted point positions and the member index owning each point. */
+export interface Ring {
+  /** Member ids sorted by code unit order; indices below refer to this array. */
+  readonly ids: readonly string[];
+  /** Point positions (unsigned 32-bit), ascending. */
+  readonly points: Uint32Array;
+  /** owners[i] is the index into ids of the member owning points[i]. */
+  readonly owners: Uint32Array;
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Builds the ring: round(weight × vnodesPerWeight) points per member (at least 1). Throws on duplicate ids (the config layer rejects them first). */
+export function buildRing(members: readonly RingMember[], vnodesPerWeight: number): Ring {
+  if (!(vnodesPerWeight > 0) || !Number.isFinite(vnodesPerWeight)) {
+    throw new RangeError(`vnodesPerWeight must be a positive finite number, got ${vnodesPerWeight}`);
+  }
+  // Sorting by id first makes member indices, and so the whole ring, independent of input order.
+  const sorted = [...members].sort((a, b) => compareIds(a.id, b.id));
+  const counts: number[] = [];
+  let total = 0;
+  for (let m = 0; m < sorted.length; m++) {
+    const { id, weight } = sorted[m]!;
+    if (m > 0 && sorted[m - 1]!.id === id) throw new Error(`duplicate ring member id ${JSON.stringify(id)}`);
+    if (!(weight > 0) || !Number.isFinite(weight)) {
+      throw new RangeError(`weight of ${JSON.stringify(id)} must be a positive finite number, got ${weight}`);
+    }
+    const count = Math.max(1, Math.round(weight * vnodesPerWeight));
+    counts.push(count);
+    total += count;
+  }
+
+  const positions = new Uint32Array(total);
+  const memberOf = new Uint32Array(total);
+  const replicaOf = new Uint32Array(total);
+  let k = 0;
+  for (let m = 0; m < sorted.length; m++) {
+    const id = sorted[m]!.id;
+    for (let r = 0; r < counts[m]!; r++) {
+      // Only the id and replica number feed the position, so a member keeps its points whatever
+      // its list position or address. The NUL separator is unambiguous: the replica number
+      // contains none, so the last NUL in the string always splits id from replica.
+      positions[k] = xxh32String(id + "\u0000" + r);
+      memberOf[k] = m;
+      replicaOf[k] = r;
+      k++;
+    }
+  }
+
+  // Ties on position (hash collisions) are broken by id, then replica, so every instance orders
+  // colliding points the same way; member index order is id order, so comparing indices compares ids.
+  const order = Array.from({ length: total }, (_, i) => i);
+  order.sort((a, b) => positions[a]! - positions[b]! || memberOf[a]! - memberOf[b]! || replicaOf[a]! - replicaOf[b]!);
+
+  const points = new Uint32Array(total);
+  const owners = new Uint32Array(total);
+  for (let i = 0; i < total; i++) {
+    points[i] = positions[order[i]!]!;
+    owners[i] = memberOf[order[i]!]!;
+  }
+  return { ids: sorted.map((m) => m.id), points, owners };
+}
+
+/** Index of the first point at or after `keyHash` (wrapping to 0). */
+export function firstPointAt(ring: Ring, keyHash: number): number {
+  const points = ring.points;
+  const key = keyHash >>> 0;
+  let lo = 0;
+  let hi = points.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (points[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === points.length ? 0 : lo;
+}
+
+// Seen-set for walkRing: seen[member] === stamp marks a member as met during the current call.
+// Bumping the stamp clears the set in O(1), so walks allocate nothing. Safe to share at module
+// level because walkRing is synchronous and never re-entered.
+let seen = new Uint32Array(64);
+let stamp = 0;
+
+/**
+ * Walks clockwise from the key's position and writes into `out` the distinct member indices in
+ * order of first appearance, skipping members for which `eligible[index]` is false (or 0),
+ * stopping after `out.length` members or one full turn. Returns how many were written.
+ */
+export function walkRing(
+  ring: Ring,
+  keyHash: number,
+  eligible: ArrayLike<boolean | number>,
+  out: Uint32Array | number[],
+): number {
+  const { points, owners } = ring;
+  const n = points.length;
+  const want = out.length;
+  const memberCount = ring.ids.length;
+  if (n === 0 || want === 0) return 0;
+
+  if (seen.length < memberCount) seen = new Uint32Array(Math.max(memberCount, seen.length * 2));
+  stamp = (stamp + 1) >>> 0;
+  if (stamp === 0) {
+    seen.fill(0);
+    stamp = 1;
+  }
+
+  let written = 0;
+  let met = 0;
+  let i = firstPointAt(ring, keyHash);
+  for (let step = 0; step < n; step++) {
+    const owner = owners[i]!;
+    if (seen[owner] !== stamp) {
+      seen[owner] = stamp;
+      if (eligible[owner]) {
+        out[written++] = owner;
+        if (written === want) break;
+      }
+      // Once every member has been met the rest of the turn can add nothing.
+      if (++met === memberCount) break;
+    }
+    if (++i === n) i = 0;
+  }
+  return written;
+}
