@@ -1,0 +1,151 @@
+/**
+ * The isolate's routing table, kept in module scope. A request never waits for the Durable Object
+ * once the isolate has a table: a table older than SNAPSHOT_TTL_MS is refreshed in the background
+ * (`ctx.waitUntil`), one refresh at a time per isolate, so the object's load is
+ * isolates / TTL whatever the traffic. A cold isolate waits once, at most DO_TIMEOUT_MS, then
+ * routes with the bootstrap list; when the object fails, the last table keeps routing.
+ */
+import { parseOrigins, type FieldError, type Settings } from "../core/config";
+import { bootstrapSnapshot, buildRoutingTable, type RoutingTable, type Snapshot } from "../core/routing-table";
+import type { Env } from "./env";
+import { RING_OBJECT_NAME, type StoreSnapshot } from "./ring-store";
+
+/** Where the table in use came from. */
+export type TableSource = "durable-object" | "bootstrap";
+
+/** The table in use and what the status route reports about it. */
+export interface CachedTable {
+  readonly table: RoutingTable;
+  readonly source: TableSource;
+  /** When the snapshot behind the table was received (ms since the epoch). */
+  readonly receivedAt: number;
+  /** ORIGINS errors reported by the Durable Object or found in the bootstrap list. */
+  readonly bootstrapErrors: readonly FieldError[];
+}
+
+interface IsolateState {
+  current: CachedTable | null;
+  /** When the object was last asked (success or not): the TTL runs from here. */
+  checkedAt: number;
+  inflight: Promise<void> | null;
+  lastError: string | null;
+  refreshes: number;
+}
+
+const state: IsolateState = {
+  current: null,
+  checkedAt: 0,
+  inflight: null,
+  lastError: null,
+  refreshes: 0,
+};
+
+/** Reads the Durable Object's snapshot; injectable for tests. */
+export type SnapshotReader = (env: Env) => Promise<StoreSnapshot>;
+
+const readFromObject: SnapshotReader = (env) => env.RING.get(env.RING.idFromName(RING_OBJECT_NAME)).getSnapshot();
+
+/**
+ * The table to route with, or null when there is none (no snapshot and no usable bootstrap list).
+ * Waits for the Durable Object only when the isolate has no table yet.
+ */
+export async function currentTable(
+  env: Env,
+  settings: Settings,
+  ctx: ExecutionContext,
+  now: () => number = Date.now,
+  read: SnapshotReader = readFromObject,
+): Promise<CachedTable | null> {
+  if (state.current === null) {
+    await refresh(env, settings, now, read);
+    if (state.current === null) state.current = fromBootstrap(env, settings, now());
+    return state.current;
+  }
+  if (now() - state.checkedAt >= settings.snapshotTtlMs && state.inflight === null) {
+    ctx.waitUntil(refresh(env, settings, now, read));
+  }
+  return state.current;
+}
+
+/** What the status route shows about this isolate's cache. */
+export function cacheStatus(): {
+  readonly lastError: string | null;
+  readonly refreshes: number;
+  readonly checkedAt: number;
+} {
+  return {
+    lastError: state.lastError,
+    refreshes: state.refreshes,
+    checkedAt: state.checkedAt,
+  };
+}
+
+/** Forgets the cached table (tests only: module scope outlives a test). */
+export function resetRoutingCache(): void {
+  Object.assign(state, {
+    current: null,
+    checkedAt: 0,
+    inflight: null,
+    lastError: null,
+    refreshes: 0,
+  });
+}
+
+function refresh(env: Env, settings: Settings, now: () => number, read: SnapshotReader): Promise<void> {
+  state.inflight ??= (async () => {
+    state.checkedAt = now();
+    state.refreshes++;
+    try {
+      const snapshot = await withTimeout(read(env), settings.doTimeoutMs);
+      adopt(snapshot, settings, now());
+      state.lastError = null;
+    } catch (error) {
+      // Keep routing with what we have; the next try is one TTL later.
+      state.lastError = error instanceof Error ? error.message : String(error);
+      console.error(`snapshot refresh failed: ${state.lastError}`);
+    } finally {
+      state.inflight = null;
+    }
+  })();
+  return state.inflight;
+}
+
+function adopt(snapshot: StoreSnapshot, settings: Settings, receivedAt: number): void {
+  const previous = state.current;
+  // The ring is rebuilt only when the epoch moved; an unchanged epoch just renews the age.
+  const table =
+    previous !== null && previous.source === "durable-object" && previous.table.epoch === snapshot.epoch
+      ? previous.table
+      : buildRoutingTable(snapshot, settings.ringVnodes);
+  state.current = {
+    table,
+    source: "durable-object",
+    receivedAt,
+    bootstrapErrors: snapshot.bootstrapErrors,
+  };
+}
+
+function fromBootstrap(env: Env, settings: Settings, now: number): CachedTable | null {
+  const parsed = parseOrigins(env.ORIGINS);
+  if (!parsed.ok) {
+    console.error(`ORIGINS unusable: ${parsed.errors.map((e) => `${e.field} ${e.message}`).join("; ")}`);
+    return null;
+  }
+  const snapshot: Snapshot = bootstrapSnapshot(parsed.value);
+  return {
+    table: buildRoutingTable(snapshot, settings.ringVnodes),
+    source: "bootstrap",
+    receivedAt: now,
+    bootstrapErrors: [],
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Durable Object did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer);
+  });
+}

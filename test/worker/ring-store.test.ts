@@ -1,0 +1,118 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { beforeEach, describe, expect, inject, test } from "vitest";
+import { RING_OBJECT_NAME, RingStore } from "../../src/worker/ring-store";
+
+const stub = () => env.RING.get(env.RING.idFromName(RING_OBJECT_NAME));
+const bootstrap = JSON.parse(inject("origins")) as {
+  id: string;
+  url: string;
+}[];
+
+describe("RingStore", () => {
+  test("seeds itself from ORIGINS on first use, at epoch 1, sorted by id", async () => {
+    const snapshot = await stub().getSnapshot();
+    expect(snapshot.epoch).toBe(1);
+    expect(snapshot.origins.map((o) => o.id)).toEqual(["alpha", "bravo", "charlie"]);
+    expect(snapshot.origins.every((o) => o.state === "active" && o.weight === 1)).toBe(true);
+    expect(snapshot.origins[0]!.url).toBe(bootstrap.find((o) => o.id === "alpha")!.url);
+    expect(snapshot.bootstrapErrors).toEqual([]);
+  });
+
+  test("a state change bumps the epoch and is in the next snapshot", async () => {
+    const before = await stub().getSnapshot();
+    const change = await stub().setOriginState("bravo", "disabled");
+    expect(change).toEqual({ ok: true, epoch: before.epoch + 1 });
+    const after = await stub().getSnapshot();
+    expect(after.origins.find((o) => o.id === "bravo")!.state).toBe("disabled");
+  });
+
+  test("setting the same state again does NOT bump the epoch", async () => {
+    await stub().setOriginState("charlie", "draining");
+    const epoch = (await stub().getSnapshot()).epoch;
+    expect(await stub().setOriginState("charlie", "draining")).toEqual({
+      ok: true,
+      epoch,
+    });
+  });
+
+  test("a bad state or an unknown id is refused and changes nothing", async () => {
+    const before = await stub().getSnapshot();
+    expect(await stub().setOriginState("alpha", "sleeping")).toMatchObject({
+      ok: false,
+      status: 400,
+    });
+    expect(await stub().setOriginState("zulu", "disabled")).toMatchObject({
+      ok: false,
+      status: 404,
+    });
+    expect(await stub().getSnapshot()).toEqual(before);
+  });
+
+  test("keeps its state in SQLite: origins and epoch survive in the tables", async () => {
+    await stub().getSnapshot();
+    const rows = await runInDurableObject(stub(), (_instance: RingStore, state) =>
+      state.storage.sql.exec<{ id: string }>("SELECT id FROM origins ORDER BY id").toArray(),
+    );
+    expect(rows.map((r) => r.id)).toEqual(["alpha", "bravo", "charlie"]);
+  });
+});
+
+describe("RingStore and a changed ORIGINS (a redeploy)", () => {
+  // A redeploy restarts the object with new variables; constructing the class over the same
+  // storage with another env is exactly that.
+  // Each test gets an object of its own: two instances over one storage cannot happen in
+  // production, and the live instance would keep its cached snapshot.
+  let object = stub();
+  let objects = 0;
+  beforeEach(() => {
+    object = env.RING.get(env.RING.idFromName(`redeploy-${++objects}`));
+  });
+
+  async function restartWith(origins: unknown) {
+    return runInDurableObject(object, async (_instance: RingStore, state) => {
+      const restarted = new RingStore(state, {
+        ...env,
+        ORIGINS: origins,
+      } as never);
+      return restarted.getSnapshot();
+    });
+  }
+
+  test("applies an edited list: removes, adds, updates, keeps administrative state, bumps the epoch once", async () => {
+    await object.setOriginState("bravo", "draining");
+    const before = await object.getSnapshot();
+    const edited = [
+      { id: "alpha", url: bootstrap[0]!.url, weight: 2 },
+      { id: "bravo", url: bootstrap[1]!.url },
+      { id: "delta", url: "http://127.0.0.1:9", region: "eu" },
+    ];
+    const after = await restartWith(JSON.stringify(edited));
+    expect(after.epoch).toBe(before.epoch + 1);
+    expect(after.origins.map((o) => [o.id, o.weight, o.state])).toEqual([
+      ["alpha", 2, "active"],
+      ["bravo", 1, "draining"],
+      ["delta", 1, "active"],
+    ]);
+    // The same list again (another restart without a change) changes nothing.
+    expect(await restartWith(JSON.stringify(edited))).toEqual(after);
+  });
+
+  test("an invalid ORIGINS changes nothing and is reported with the field", async () => {
+    const before = await object.getSnapshot();
+    const after = await restartWith(JSON.stringify([{ id: "x", url: "ftp://nope" }]));
+    expect(after.epoch).toBe(before.epoch);
+    expect(after.origins).toEqual(before.origins);
+    expect(after.bootstrapErrors).toEqual([
+      {
+        field: "ORIGINS[0].url",
+        message: "must use https (or http for local origins)",
+      },
+    ]);
+  });
+
+  test("changes made after seeding stand while ORIGINS itself is unchanged", async () => {
+    await object.setOriginState("alpha", "disabled");
+    const after = await restartWith(inject("origins"));
+    expect(after.origins.find((o) => o.id === "alpha")!.state).toBe("disabled");
+  });
+});

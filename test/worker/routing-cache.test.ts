@@ -1,0 +1,137 @@
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { beforeEach, describe, expect, test } from "vitest";
+import { parseSettings, type Settings } from "../../src/core/config";
+import type { Env } from "../../src/worker/env";
+import { cacheStatus, currentTable, resetRoutingCache, type SnapshotReader } from "../../src/worker/routing-cache";
+import type { StoreSnapshot } from "../../src/worker/ring-store";
+
+const settings: Settings = (() => {
+  const parsed = parseSettings({
+    SNAPSHOT_TTL_MS: "1000",
+    DO_TIMEOUT_MS: "100",
+  });
+  if (!parsed.ok) throw new Error("test settings invalid");
+  return parsed.value;
+})();
+
+const origin = (id: string) => ({
+  id,
+  url: `http://${id}.test`,
+  weight: 1,
+  region: null,
+  state: "active" as const,
+});
+const snapshot = (epoch: number, ids: string[]): StoreSnapshot => ({
+  epoch,
+  origins: ids.map(origin),
+  bootstrapErrors: [],
+});
+const testEnv = {
+  ...env,
+  ORIGINS: JSON.stringify([{ id: "boot", url: "http://boot.test" }]),
+} as Env;
+
+/** A fake clock and a reader that counts its calls. */
+function rig(answer: () => Promise<StoreSnapshot>) {
+  let time = 1_000_000;
+  let calls = 0;
+  const read: SnapshotReader = () => {
+    calls++;
+    return answer();
+  };
+  return {
+    now: () => time,
+    advance: (ms: number) => (time += ms),
+    read,
+    calls: () => calls,
+    async get() {
+      const ctx = createExecutionContext();
+      const table = await currentTable(testEnv, settings, ctx, () => time, read);
+      await waitOnExecutionContext(ctx);
+      return table;
+    },
+  };
+}
+
+beforeEach(() => resetRoutingCache());
+
+describe("routing cache", () => {
+  test("a cold isolate waits once for the Durable Object and routes with its snapshot", async () => {
+    const r = rig(async () => snapshot(7, ["a", "b"]));
+    const table = await r.get();
+    expect(table).toMatchObject({
+      source: "durable-object",
+      table: { epoch: 7 },
+    });
+    expect(r.calls()).toBe(1);
+  });
+
+  test("does NOT ask the Durable Object again within the TTL, however many requests", async () => {
+    const r = rig(async () => snapshot(7, ["a", "b"]));
+    for (let i = 0; i < 500; i++) {
+      await r.get();
+      r.advance(1);
+    }
+    expect(r.calls()).toBe(1);
+    r.advance(1000);
+    await r.get();
+    expect(r.calls()).toBe(2);
+  });
+
+  test("a refresh after the TTL happens in the background: the request is answered from the old table", async () => {
+    let epoch = 1;
+    const r = rig(async () => snapshot(epoch, ["a", "b"]));
+    await r.get();
+    epoch = 2;
+    r.advance(1000);
+    const ctx = createExecutionContext();
+    const served = await currentTable(testEnv, settings, ctx, r.now, r.read);
+    expect(served?.table.epoch).toBe(1);
+    await waitOnExecutionContext(ctx);
+    expect((await r.get())?.table.epoch).toBe(2);
+  });
+
+  test("the ring is rebuilt only when the epoch changes", async () => {
+    const r = rig(async () => snapshot(3, ["a", "b"]));
+    const first = await r.get();
+    r.advance(1000);
+    await r.get();
+    const second = await r.get();
+    expect(second?.table).toBe(first?.table);
+    expect(second?.receivedAt).toBe(first!.receivedAt + 1000);
+  });
+
+  test("a cold isolate whose Durable Object fails routes with the bootstrap list", async () => {
+    const r = rig(async () => {
+      throw new Error("overloaded");
+    });
+    const table = await r.get();
+    expect(table).toMatchObject({ source: "bootstrap", table: { epoch: 0 } });
+    expect(table?.table.origins.map((o) => o.id)).toEqual(["boot"]);
+  });
+
+  test("a cold isolate waits at most DO_TIMEOUT_MS for a hung Durable Object", async () => {
+    const r = rig(() => new Promise<StoreSnapshot>(() => undefined));
+    const table = await r.get();
+    expect(table?.source).toBe("bootstrap");
+    expect(cacheStatus().lastError).toBe("Durable Object did not answer within 100 ms");
+  });
+
+  test("a failing Durable Object does NOT take the last snapshot away, and is retried once per TTL", async () => {
+    let fail = false;
+    const r = rig(async () => {
+      if (fail) throw new Error("unreachable");
+      return snapshot(4, ["a", "b", "c"]);
+    });
+    await r.get();
+    fail = true;
+    r.advance(1000);
+    await r.get();
+    const after = await r.get();
+    expect(after).toMatchObject({
+      source: "durable-object",
+      table: { epoch: 4 },
+    });
+    expect(r.calls()).toBe(2);
+  });
+});
