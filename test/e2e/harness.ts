@@ -1,0 +1,105 @@
+// The built worker (dist/, from build.setup.ts) in workerd through wrangler's test harness, in
+// front of real origins on loopback; plus a raw HTTP client for request targets that fetch()
+// would normalize away.
+import http from "node:http";
+import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { startOrigins, type DemoOrigin } from "../../scripts/demo-origins.ts";
+
+/** A running balancer and its origins. */
+export interface Balancer {
+  readonly url: URL;
+  readonly origins: DemoOrigin[];
+  /** GET (or another method) as the client `ip`; resolves with status, serving origin and body. */
+  request(path: string, ip: string, init?: { method?: string; body?: string }): Promise<Served>;
+  close(): Promise<void>;
+}
+
+/** What a client saw. */
+export interface Served {
+  readonly status: number;
+  readonly origin: string | null;
+  readonly body: string;
+}
+
+/** Starts origins with these ids and the balancer in front of them. */
+export async function startBalancer(ids: readonly string[], vars: Record<string, string> = {}): Promise<Balancer> {
+  const origins = await startOrigins(ids);
+  // Options derived from wrangler.toml (bindings, Durable Object, migrations, vars), the script
+  // from the --dry-run bundle. Miniflare itself rather than wrangler's test harness: the harness
+  // sends the worker's outbound fetches through Node, which turns a refused connection into a
+  // synthetic 500 instead of workerd's own network error.
+  const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      compatibilityDate: workerOptions.compatibilityDate,
+      compatibilityFlags: workerOptions.compatibilityFlags,
+      durableObjects: workerOptions.durableObjects,
+      modules: true,
+      scriptPath: "dist/index.js",
+      bindings: {
+        ...(workerOptions.bindings as Record<string, unknown>),
+        ORIGINS: JSON.stringify(origins.map((o) => ({ id: o.id, url: o.url }))),
+        ...vars,
+      },
+      host: "127.0.0.1",
+      port: 0,
+    } as never),
+  );
+  const url = await mf.ready;
+  return {
+    url,
+    origins,
+    async request(path, ip, init = {}) {
+      const response = await fetch(new URL(path, url), {
+        method: init.method ?? "GET",
+        body: init.body,
+        headers: { "cf-connecting-ip": ip },
+      });
+      return {
+        status: response.status,
+        origin: response.headers.get("x-origin-id"),
+        body: await response.text(),
+      };
+    },
+    async close() {
+      await mf.dispose();
+      await Promise.all(origins.map((o) => o.stop()));
+    },
+  };
+}
+
+/** Sends a request with a raw request target (e.g. "/\\host/x" or an absolute form). */
+export function rawRequest(base: URL, target: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: base.hostname,
+        port: base.port,
+        path: target,
+        method: "GET",
+        headers: { "cf-connecting-ip": "192.0.2.1" },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Runs `task` over `items` with at most `limit` in flight; results in input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index]!);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
