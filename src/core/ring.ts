@@ -2,7 +2,7 @@
 // `consistenthash` and Envoy's `ring_hash_lb.cc`: each member places several points on a 32-bit
 // ring, and a key belongs to the member owning the first point clockwise from the key's hash.
 
-import { xxh32String } from "./hash";
+import { xxh32String } from "./hash.ts";
 
 /** A ring member: a stable id and a positive weight. */
 export interface RingMember {

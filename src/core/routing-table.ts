@@ -3,8 +3,8 @@
  * table built from it once per snapshot: the ring plus a per-member eligibility array, so a
  * request does one hash and one ring walk and nothing else.
  */
-import type { OriginConfig } from "./config";
-import { buildRing, walkRing, type Ring } from "./ring";
+import type { OriginConfig } from "./config.ts";
+import { buildRing, walkRing, type Ring } from "./ring.ts";
 
 /** Administrative state of an origin. */
 export type AdminState = "active" | "draining" | "disabled";

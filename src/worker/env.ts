@@ -1,4 +1,4 @@
-import type { RingStore } from "./ring-store";
+import type { RingStore } from "./ring-store.ts";
 
 /** The Worker's bindings and variables (see wrangler.toml and the README's settings table). */
 export interface Env {

@@ -2,17 +2,17 @@
  * The Worker entry: wiring only. Per request: settings (parsed once per isolate), the reserved
  * prefix, the cached routing table, the client key, the ring walk, the proxy.
  */
-import { parseSettings, type Result, type Settings } from "../core/config";
-import { clientKey } from "../core/client-key";
-import { xxh32 } from "../core/hash";
-import { pickOrigins, type OriginRecord } from "../core/routing-table";
-import type { Env } from "./env";
-import { errorResponse, proxyRequest } from "./proxy";
-import { currentTable } from "./routing-cache";
-import { RING_OBJECT_NAME } from "./ring-store";
-import { handleReserved, isReservedPath } from "./status-routes";
+import { parseSettings, type Result, type Settings } from "../core/config.ts";
+import { clientKey } from "../core/client-key.ts";
+import { xxh32 } from "../core/hash.ts";
+import { pickOrigins, type OriginRecord } from "../core/routing-table.ts";
+import type { Env } from "./env.ts";
+import { errorResponse, proxyRequest } from "./proxy.ts";
+import { currentTable } from "./routing-cache.ts";
+import { RING_OBJECT_NAME } from "./ring-store.ts";
+import { handleReserved, isReservedPath } from "./status-routes.ts";
 
-export { RingStore } from "./ring-store";
+export { RingStore } from "./ring-store.ts";
 
 const settingsCache = new WeakMap<object, Result<Settings>>();
 

@@ -3,11 +3,11 @@
  * the next ring successor (DESIGN.md: "Retries are safe"). Every attempt has its own timeout;
  * one deadline bounds them all; every attempt goes to a different origin.
  */
-import type { Settings } from "../core/config";
-import { forwardHeaders, responseHeaders, type ForwardInfo } from "../core/forward-headers";
-import { shouldRetry, type AttemptOutcome } from "../core/retry";
-import type { OriginRecord } from "../core/routing-table";
-import { targetUrl } from "../core/target-url";
+import type { Settings } from "../core/config.ts";
+import { forwardHeaders, responseHeaders, type ForwardInfo } from "../core/forward-headers.ts";
+import { shouldRetry, type AttemptOutcome } from "../core/retry.ts";
+import type { OriginRecord } from "../core/routing-table.ts";
+import { targetUrl } from "../core/target-url.ts";
 
 /** One attempt: which origin, and how it ended. */
 export interface Attempt {

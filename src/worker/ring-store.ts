@@ -4,9 +4,9 @@
  * request waits on it in steady state.
  */
 import { DurableObject } from "cloudflare:workers";
-import { parseOrigins, type FieldError, type OriginConfig } from "../core/config";
-import type { AdminState, OriginRecord, Snapshot } from "../core/routing-table";
-import type { Env } from "./env";
+import { parseOrigins, type FieldError, type OriginConfig } from "../core/config.ts";
+import type { AdminState, OriginRecord, Snapshot } from "../core/routing-table.ts";
+import type { Env } from "./env.ts";
 
 /** The one object name every isolate talks to. */
 export const RING_OBJECT_NAME = "ring";
@@ -14,6 +14,16 @@ export const RING_OBJECT_NAME = "ring";
 /** A snapshot plus what the object knows about its bootstrap list. */
 export interface StoreSnapshot extends Snapshot {
   /** Why the current ORIGINS variable was not applied, if it was not. */
+  readonly bootstrapErrors: readonly FieldError[];
+}
+
+/**
+ * A refresh answer: the full origin list, or null in place of it when the caller already holds
+ * this epoch (the steady state: a few bytes instead of the whole list, ~100 KB at 1,000 origins).
+ */
+export interface SnapshotUpdate {
+  readonly epoch: number;
+  readonly origins: readonly OriginRecord[] | null;
   readonly bootstrapErrors: readonly FieldError[];
 }
 
@@ -50,6 +60,12 @@ export class RingStore extends DurableObject<Env> {
   async getSnapshot(): Promise<StoreSnapshot> {
     this.cached ??= this.readSnapshot();
     return this.cached;
+  }
+
+  /** The snapshot, without the origin list when `knownEpoch` is already current. */
+  async getUpdate(knownEpoch: number | null): Promise<SnapshotUpdate> {
+    const snapshot = await this.getSnapshot();
+    return knownEpoch === snapshot.epoch ? { ...snapshot, origins: null } : snapshot;
   }
 
   /** Sets an origin's administrative state; bumps the epoch when it changes. */

@@ -5,10 +5,10 @@
  * isolates / TTL whatever the traffic. A cold isolate waits once, at most DO_TIMEOUT_MS, then
  * routes with the bootstrap list; when the object fails, the last table keeps routing.
  */
-import { parseOrigins, type FieldError, type Settings } from "../core/config";
-import { bootstrapSnapshot, buildRoutingTable, type RoutingTable, type Snapshot } from "../core/routing-table";
-import type { Env } from "./env";
-import { RING_OBJECT_NAME, type StoreSnapshot } from "./ring-store";
+import { parseOrigins, type FieldError, type Settings } from "../core/config.ts";
+import { bootstrapSnapshot, buildRoutingTable, type RoutingTable, type Snapshot } from "../core/routing-table.ts";
+import type { Env } from "./env.ts";
+import { RING_OBJECT_NAME, type SnapshotUpdate } from "./ring-store.ts";
 
 /** Where the table in use came from. */
 export type TableSource = "durable-object" | "bootstrap";
@@ -40,10 +40,11 @@ const state: IsolateState = {
   refreshes: 0,
 };
 
-/** Reads the Durable Object's snapshot; injectable for tests. */
-export type SnapshotReader = (env: Env) => Promise<StoreSnapshot>;
+/** Asks the Durable Object for what changed since `knownEpoch`; injectable for tests. */
+export type SnapshotReader = (env: Env, knownEpoch: number | null) => Promise<SnapshotUpdate>;
 
-const readFromObject: SnapshotReader = (env) => env.RING.get(env.RING.idFromName(RING_OBJECT_NAME)).getSnapshot();
+const readFromObject: SnapshotReader = (env, knownEpoch) =>
+  env.RING.get(env.RING.idFromName(RING_OBJECT_NAME)).getUpdate(knownEpoch);
 
 /**
  * The table to route with, or null when there is none (no snapshot and no usable bootstrap list).
@@ -96,8 +97,9 @@ function refresh(env: Env, settings: Settings, now: () => number, read: Snapshot
     state.checkedAt = now();
     state.refreshes++;
     try {
-      const snapshot = await withTimeout(read(env), settings.doTimeoutMs);
-      adopt(snapshot, settings, now());
+      const known = state.current?.source === "durable-object" ? state.current.table.epoch : null;
+      const update = await withTimeout(read(env, known), settings.doTimeoutMs);
+      adopt(update, settings, now());
       state.lastError = null;
     } catch (error) {
       // Keep routing with what we have; the next try is one TTL later.
@@ -110,19 +112,18 @@ function refresh(env: Env, settings: Settings, now: () => number, read: Snapshot
   return state.inflight;
 }
 
-function adopt(snapshot: StoreSnapshot, settings: Settings, receivedAt: number): void {
+function adopt(update: SnapshotUpdate, settings: Settings, receivedAt: number): void {
   const previous = state.current;
-  // The ring is rebuilt only when the epoch moved; an unchanged epoch just renews the age.
-  const table =
-    previous !== null && previous.source === "durable-object" && previous.table.epoch === snapshot.epoch
-      ? previous.table
-      : buildRoutingTable(snapshot, settings.ringVnodes);
-  state.current = {
-    table,
-    source: "durable-object",
-    receivedAt,
-    bootstrapErrors: snapshot.bootstrapErrors,
-  };
+  let table: RoutingTable;
+  if (update.origins !== null) {
+    table = buildRoutingTable({ epoch: update.epoch, origins: update.origins }, settings.ringVnodes);
+  } else if (previous?.source === "durable-object" && previous.table.epoch === update.epoch) {
+    // Unchanged epoch: the ring is not rebuilt, only the age renewed.
+    table = previous.table;
+  } else {
+    throw new Error(`Durable Object sent no origins for epoch ${update.epoch}, which this isolate lacks`);
+  }
+  state.current = { table, source: "durable-object", receivedAt, bootstrapErrors: update.bootstrapErrors };
 }
 
 function fromBootstrap(env: Env, settings: Settings, now: number): CachedTable | null {

@@ -4,9 +4,9 @@
  * admin API comes later.
  */
 import { Hono } from "hono";
-import type { Settings } from "../core/config";
-import type { Env } from "./env";
-import { cacheStatus, type CachedTable } from "./routing-cache";
+import type { Settings } from "../core/config.ts";
+import type { Env } from "./env.ts";
+import { cacheStatus, type CachedTable } from "./routing-cache.ts";
 
 /** What the status route needs besides the request. */
 export interface StatusContext {

@@ -10,7 +10,7 @@ import {
   formatClientKey,
   formatIp,
   parseIp,
-} from "../../src/core/client-key";
+} from "../../src/core/client-key.ts";
 
 const RUNS = 5_000;
 

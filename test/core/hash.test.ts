@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import xxhash from "xxhash-wasm";
 import { beforeAll, describe, expect, test } from "vitest";
-import { xxh32, xxh32String } from "../../src/core/hash";
+import { xxh32, xxh32String } from "../../src/core/hash.ts";
 
 let h32Raw: (input: Uint8Array, seed?: number) => number;
 beforeAll(async () => {

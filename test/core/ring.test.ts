@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { xxh32String } from "../../src/core/hash";
-import { buildRing, firstPointAt, walkRing, type Ring, type RingMember } from "../../src/core/ring";
+import { xxh32String } from "../../src/core/hash.ts";
+import { buildRing, firstPointAt, walkRing, type Ring, type RingMember } from "../../src/core/ring.ts";
 
 // Deterministic stream of unsigned 32-bit key hashes (splitmix32), so a fast-check run draws one
 // seed instead of thousands of integers while still covering the whole key space.

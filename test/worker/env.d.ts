@@ -1,5 +1,5 @@
 // The bindings `env` from "cloudflare:test" carries: the Worker's own Env.
-import type { Env as WorkerEnv } from "../../src/worker/env";
+import type { Env as WorkerEnv } from "../../src/worker/env.ts";
 
 declare global {
   namespace Cloudflare {

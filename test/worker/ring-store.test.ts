@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, inject, test } from "vitest";
-import { RING_OBJECT_NAME, RingStore } from "../../src/worker/ring-store";
+import { RING_OBJECT_NAME, RingStore } from "../../src/worker/ring-store.ts";
 
 const stub = () => env.RING.get(env.RING.idFromName(RING_OBJECT_NAME));
 const bootstrap = JSON.parse(inject("origins")) as {
@@ -16,6 +16,13 @@ describe("RingStore", () => {
     expect(snapshot.origins.every((o) => o.state === "active" && o.weight === 1)).toBe(true);
     expect(snapshot.origins[0]!.url).toBe(bootstrap.find((o) => o.id === "alpha")!.url);
     expect(snapshot.bootstrapErrors).toEqual([]);
+  });
+
+  test("getUpdate omits the origin list only when the caller already holds the epoch", async () => {
+    const full = await stub().getSnapshot();
+    expect(await stub().getUpdate(full.epoch)).toEqual({ ...full, origins: null });
+    expect(await stub().getUpdate(full.epoch - 1)).toEqual(full);
+    expect(await stub().getUpdate(null)).toEqual(full);
   });
 
   test("a state change bumps the epoch and is in the next snapshot", async () => {

@@ -1,9 +1,9 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { beforeEach, describe, expect, test } from "vitest";
-import { parseSettings, type Settings } from "../../src/core/config";
-import type { Env } from "../../src/worker/env";
-import { cacheStatus, currentTable, resetRoutingCache, type SnapshotReader } from "../../src/worker/routing-cache";
-import type { StoreSnapshot } from "../../src/worker/ring-store";
+import { parseSettings, type Settings } from "../../src/core/config.ts";
+import type { Env } from "../../src/worker/env.ts";
+import { cacheStatus, currentTable, resetRoutingCache, type SnapshotReader } from "../../src/worker/routing-cache.ts";
+import type { SnapshotUpdate } from "../../src/worker/ring-store.ts";
 
 const settings: Settings = (() => {
   const parsed = parseSettings({
@@ -21,7 +21,7 @@ const origin = (id: string) => ({
   region: null,
   state: "active" as const,
 });
-const snapshot = (epoch: number, ids: string[]): StoreSnapshot => ({
+const snapshot = (epoch: number, ids: string[]): SnapshotUpdate => ({
   epoch,
   origins: ids.map(origin),
   bootstrapErrors: [],
@@ -32,18 +32,21 @@ const testEnv = {
 } as Env;
 
 /** A fake clock and a reader that counts its calls. */
-function rig(answer: () => Promise<StoreSnapshot>) {
+function rig(answer: (knownEpoch: number | null) => Promise<SnapshotUpdate>) {
   let time = 1_000_000;
   let calls = 0;
-  const read: SnapshotReader = () => {
+  const known: (number | null)[] = [];
+  const read: SnapshotReader = (_env, knownEpoch) => {
     calls++;
-    return answer();
+    known.push(knownEpoch);
+    return answer(knownEpoch);
   };
   return {
     now: () => time,
     advance: (ms: number) => (time += ms),
     read,
     calls: () => calls,
+    known,
     async get() {
       const ctx = createExecutionContext();
       const table = await currentTable(testEnv, settings, ctx, () => time, read);
@@ -91,14 +94,43 @@ describe("routing cache", () => {
     expect((await r.get())?.table.epoch).toBe(2);
   });
 
-  test("the ring is rebuilt only when the epoch changes", async () => {
-    const r = rig(async () => snapshot(3, ["a", "b"]));
+  test("an unchanged epoch transfers no origin list and does NOT rebuild the ring", async () => {
+    const r = rig(async (knownEpoch) =>
+      knownEpoch === 3 ? { ...snapshot(3, []), origins: null } : snapshot(3, ["a", "b"]),
+    );
     const first = await r.get();
     r.advance(1000);
     await r.get();
     const second = await r.get();
+    expect(r.known).toEqual([null, 3]);
     expect(second?.table).toBe(first?.table);
     expect(second?.receivedAt).toBe(first!.receivedAt + 1000);
+  });
+
+  test("a new epoch rebuilds the ring with the new origins", async () => {
+    let epoch = 3;
+    const r = rig(async () => snapshot(epoch, epoch === 3 ? ["a", "b"] : ["a", "b", "c"]));
+    await r.get();
+    epoch = 4;
+    r.advance(1000);
+    await r.get();
+    const table = await r.get();
+    expect(table?.table.epoch).toBe(4);
+    expect(table?.table.origins.map((o) => o.id)).toEqual(["a", "b", "c"]);
+  });
+
+  test("a bootstrap table asks for the full snapshot, never 'since epoch 0'", async () => {
+    let fail = true;
+    const r = rig(async () => {
+      if (fail) throw new Error("unreachable");
+      return snapshot(0, ["a"]);
+    });
+    expect((await r.get())?.source).toBe("bootstrap");
+    fail = false;
+    r.advance(1000);
+    await r.get();
+    expect(r.known).toEqual([null, null]);
+    expect((await r.get())?.source).toBe("durable-object");
   });
 
   test("a cold isolate whose Durable Object fails routes with the bootstrap list", async () => {
@@ -111,7 +143,7 @@ describe("routing cache", () => {
   });
 
   test("a cold isolate waits at most DO_TIMEOUT_MS for a hung Durable Object", async () => {
-    const r = rig(() => new Promise<StoreSnapshot>(() => undefined));
+    const r = rig(() => new Promise<SnapshotUpdate>(() => undefined));
     const table = await r.get();
     expect(table?.source).toBe("bootstrap");
     expect(cacheStatus().lastError).toBe("Durable Object did not answer within 100 ms");

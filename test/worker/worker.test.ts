@@ -1,9 +1,9 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { beforeEach, describe, expect, inject, test } from "vitest";
-import type { Env } from "../../src/worker/env";
-import worker from "../../src/worker/index";
-import { RING_OBJECT_NAME } from "../../src/worker/ring-store";
-import { resetRoutingCache } from "../../src/worker/routing-cache";
+import type { Env } from "../../src/worker/env.ts";
+import worker from "../../src/worker/index.ts";
+import { RING_OBJECT_NAME } from "../../src/worker/ring-store.ts";
+import { resetRoutingCache } from "../../src/worker/routing-cache.ts";
 
 type IncomingRequest = Request<unknown, IncomingRequestCfProperties>;
 

@@ -1,0 +1,84 @@
+/**
+ * `npm start`: three demo origins on loopback and the balancer in workerd (`wrangler dev`) in
+ * front of them. Prints a few curl lines to try, and stops everything on Ctrl-C.
+ *
+ * Environment: LB_PORT (default 8787) for the balancer; the origins take free ports.
+ */
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { startOrigins } from "./demo-origins.ts";
+
+const port = Number(process.env.LB_PORT ?? 8787);
+const origins = await startOrigins(["demo-a", "demo-b", "demo-c"]);
+const list = JSON.stringify(origins.map((o) => ({ id: o.id, url: o.url })));
+for (const o of origins) console.log(`origin ${o.id} on ${o.url}`);
+
+const wranglerBin = path.join(
+  path.dirname(createRequire(import.meta.url).resolve("wrangler/package.json")),
+  "bin",
+  "wrangler.js",
+);
+const wrangler = spawn(
+  process.execPath,
+  [wranglerBin, "dev", "--ip", "127.0.0.1", "--port", String(port), "--test-scheduled", "--var", `ORIGINS:${list}`],
+  {
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+    detached: true,
+  },
+);
+
+let stopping = false;
+async function stop(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    // wrangler dev starts workerd as a child: signal the whole process group.
+    if (wrangler.exitCode === null && wrangler.pid !== undefined) {
+      try {
+        process.kill(-wrangler.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+    }
+    await Promise.all(origins.map((o) => o.stop()));
+  }
+  process.exit(code);
+}
+process.on("SIGINT", () => void stop(0));
+process.on("SIGTERM", () => void stop(0));
+wrangler.on("exit", (code) => {
+  if (!stopping) {
+    console.error(`wrangler dev exited (${code}); stopping the demo origins`);
+    void stop(code ?? 1);
+  }
+});
+
+const base = `http://127.0.0.1:${port}`;
+const deadline = Date.now() + 60_000;
+while (Date.now() < deadline) {
+  const ok = await fetch(`${base}/__lb/status`).then(
+    (r) => r.ok,
+    () => false,
+  );
+  if (ok) break;
+  await new Promise((resolve) => setTimeout(resolve, 250));
+}
+if (Date.now() >= deadline) {
+  console.error("the balancer did not answer within 60 s");
+  await stop(1);
+}
+
+console.log(`
+The balancer is on ${base}. Try the same client twice, another client, then two addresses of one
+IPv6 /64 (the origin answers with its id):
+
+  curl -s -H 'CF-Connecting-IP: 203.0.113.7' ${base}/hello
+  curl -s -H 'CF-Connecting-IP: 203.0.113.7' ${base}/hello
+  curl -s -H 'CF-Connecting-IP: 198.51.100.23' ${base}/hello
+  curl -s -H 'CF-Connecting-IP: 2001:db8:1:2::1' ${base}/hello
+  curl -s -H 'CF-Connecting-IP: 2001:db8:1:2:ffff:ffff:ffff:9' ${base}/hello
+
+Status: curl -s ${base}/__lb/status    Cron: curl -s '${base}/__scheduled?cron=*+*+*+*+*'
+Ctrl-C stops the balancer and the origins.
+`);
