@@ -97,7 +97,9 @@ export const MAX_WEIGHT = 100;
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const REGION_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
-const PREFIX_PATTERN = /^\/[A-Za-z0-9._~-]+(?:\/[A-Za-z0-9._~-]+)*$/;
+// Segments of unreserved characters (RFC 3986 §2.3), but not "." or "..": a normalized request
+// path never contains those, so such a prefix could never be reached.
+const PREFIX_PATTERN = /^(?:\/(?!\.\.?(?:\/|$))[A-Za-z0-9._~-]+)+$/;
 
 /** Parses the settings from the Worker's variables; a missing variable takes its default. */
 export function parseSettings(vars: Readonly<Record<string, unknown>>): Result<Settings> {
@@ -120,7 +122,10 @@ export function parseSettings(vars: Readonly<Record<string, unknown>>): Result<S
     }
     values[setting.key] = value;
   }
-  const prefix = vars.LB_PREFIX ?? DEFAULT_LB_PREFIX;
+  const prefix =
+    vars.LB_PREFIX === undefined || vars.LB_PREFIX === null || vars.LB_PREFIX === ""
+      ? DEFAULT_LB_PREFIX
+      : vars.LB_PREFIX;
   if (typeof prefix !== "string" || !PREFIX_PATTERN.test(prefix)) {
     errors.push({
       field: "LB_PREFIX",

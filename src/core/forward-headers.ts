@@ -19,13 +19,16 @@ export const HOP_BY_HOP = [
   "proxy-authorization",
 ] as const;
 
+/** A field name is an RFC 9110 §5.1 token; anything else cannot name a field (and Headers would throw). */
+const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
 /** Removes the hop-by-hop fields, and every field the `Connection` header names (RFC 9110 §7.6.1). */
 export function stripHopByHop(headers: Headers): void {
   const connection = headers.get("connection");
   if (connection !== null) {
     for (const token of connection.split(",")) {
-      const name = token.trim().toLowerCase();
-      if (name !== "") headers.delete(name);
+      const name = token.trim();
+      if (FIELD_NAME.test(name)) headers.delete(name);
     }
   }
   for (const name of HOP_BY_HOP) headers.delete(name);
@@ -43,8 +46,8 @@ export interface ForwardInfo {
 
 /**
  * Builds the headers sent to an origin: the client's fields minus hop-by-hop ones, minus `Host`
- * (the runtime sets it from the origin URL) and `CF-Connecting-IP` (workerd strips it from
- * subrequests anyway), plus `X-Forwarded-For` (appended), `X-Real-IP`, `X-Forwarded-Proto` and
+ * (the runtime sets it from the origin URL), `CF-Connecting-IP` (workerd strips it from
+ * subrequests anyway) and any client-sent `X-Real-IP`, plus `X-Forwarded-For` (appended), `X-Real-IP`, `X-Forwarded-Proto` and
  * `X-Forwarded-Host`. The additions come after the strip, so a client's `Connection` header
  * cannot remove them.
  */
@@ -53,6 +56,8 @@ export function forwardHeaders(incoming: Headers, info: ForwardInfo): Headers {
   stripHopByHop(headers);
   headers.delete("host");
   headers.delete("cf-connecting-ip");
+  // X-Real-IP is a single value the origin may trust: only ever the one the proxy sets.
+  headers.delete("x-real-ip");
   if (info.clientIp !== null) {
     const prior = headers.get("x-forwarded-for");
     headers.set(

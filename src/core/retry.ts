@@ -26,9 +26,9 @@ const NOT_SENT_STATUSES = new Set([521, 522, 523, 525, 526]);
 /** Statuses that mean "this origin failed" and are worth another origin for a safe request. */
 const RETRY_STATUSES = new Set([502, 503, 504, 520, 524]);
 
-/** True for the RFC 9110 §9.2.2 idempotent methods. */
+/** True for the RFC 9110 §9.2.2 idempotent methods; method names are case-sensitive (§9.1). */
 export function isIdempotent(method: string): boolean {
-  return IDEMPOTENT.has(method.toUpperCase());
+  return IDEMPOTENT.has(method);
 }
 
 /** True when the outcome proves the request never reached the origin's application. */

@@ -32,35 +32,13 @@ let walk = new Uint32Array(3);
 
 export default {
   async fetch(request, env, ctx): Promise<Response> {
-    const settings = loadSettings(env);
-    // Details go to the log (wrangler tail), not to the public.
-    if (!settings.ok) return errorResponse(503, "load balancer misconfigured");
-    const url = new URL(request.url);
-    const table = () => currentTable(env, settings.value, ctx);
-    if (isReservedPath(url.pathname, settings.value.lbPrefix)) {
-      return handleReserved(request, env, ctx, {
-        settings: settings.value,
-        table,
-        now: Date.now,
-      });
+    try {
+      return await route(request, env, ctx);
+    } catch (error) {
+      // A defect of ours must still end in one of our short answers, never the runtime's error page.
+      console.error(`request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      return errorResponse(502, "bad gateway");
     }
-    const cached = await table();
-    if (cached === null) return errorResponse(503, "no origins configured");
-
-    const header = request.headers.get("cf-connecting-ip");
-    const key = clientKey(header, settings.value);
-    if (walk.length !== settings.value.maxAttempts) walk = new Uint32Array(settings.value.maxAttempts);
-    const count = pickOrigins(cached.table, xxh32(key.bytes), walk);
-    const candidates: OriginRecord[] = [];
-    for (let i = 0; i < count; i++) candidates.push(cached.table.origins[walk[i]!]!);
-
-    const { response } = await proxyRequest(request, url, candidates, settings.value, {
-      // A parsed address is safe to forward as the client sent it; a malformed one is not forwarded.
-      clientIp: key.kind === "fallback" ? null : header!.trim(),
-      proto: url.protocol.slice(0, -1),
-      host: url.host,
-    });
-    return response;
   },
 
   // Probing arrives with the health issue; until then the cron only makes sure the object has
@@ -73,3 +51,35 @@ export default {
     );
   },
 } satisfies ExportedHandler<Env>;
+
+async function route(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const settings = loadSettings(env);
+  // Details go to the log (wrangler tail), not to the public.
+  if (!settings.ok) return errorResponse(503, "load balancer misconfigured");
+  const url = new URL(request.url);
+  const table = () => currentTable(env, settings.value, ctx);
+  if (isReservedPath(url.pathname, settings.value.lbPrefix)) {
+    return handleReserved(request, env, ctx, {
+      settings: settings.value,
+      table,
+      now: Date.now,
+    });
+  }
+  const cached = await table();
+  if (cached === null) return errorResponse(503, "no origins configured");
+
+  const header = request.headers.get("cf-connecting-ip");
+  const key = clientKey(header, settings.value);
+  if (walk.length !== settings.value.maxAttempts) walk = new Uint32Array(settings.value.maxAttempts);
+  const count = pickOrigins(cached.table, xxh32(key.bytes), walk);
+  const candidates: OriginRecord[] = [];
+  for (let i = 0; i < count; i++) candidates.push(cached.table.origins[walk[i]!]!);
+
+  const { response } = await proxyRequest(request, url, candidates, settings.value, {
+    // A parsed address is safe to forward as the client sent it; a malformed one is not forwarded.
+    clientIp: key.kind === "fallback" ? null : header!.trim(),
+    proto: url.protocol.slice(0, -1),
+    host: url.host,
+  });
+  return response;
+}

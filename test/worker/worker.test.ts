@@ -84,6 +84,12 @@ describe("worker", () => {
     expect(request!.headers.host).toBe(new URL(origins.find((o) => o.id === id)!.url).host);
   });
 
+  test("a Connection header naming no valid field does NOT fail the request", async () => {
+    const response = await call("/", { headers: { connection: "foo bar, (x), keep-alive" } });
+    expect(response.status).toBe(200);
+    expect(await servedBy(response)).toMatch(/^(alpha|bravo|charlie)$/);
+  });
+
   test("a missing or malformed CF-Connecting-IP gets a stable fallback origin, never a 5xx", async () => {
     const missing = new Set<string>();
     const malformed = new Set<string>();
