@@ -2,6 +2,7 @@
  * Settings and the bootstrap origin list, parsed from the Worker's variables. Pure: plain data in,
  * typed results out; every error names the variable (and the origin entry) it comes from.
  */
+import { parseStatusRanges } from "./probe-rules.ts";
 
 /** An origin as configured: stable id, base URL, weight, optional region. */
 export interface OriginConfig {
@@ -23,6 +24,23 @@ export interface Settings {
   readonly requestDeadlineMs: number;
   readonly replayBodyLimit: number;
   readonly ringVnodes: number;
+  readonly healthPath: string;
+  readonly healthMethod: "GET" | "HEAD";
+  readonly healthStatuses: ReadonlyArray<readonly [number, number]>;
+  readonly healthBodyContains: string | null;
+  readonly healthHost: string | null;
+  readonly healthIntervalMs: number;
+  readonly healthTimeoutMs: number;
+  readonly healthRise: number;
+  readonly healthFall: number;
+  readonly ejectAfter: number;
+  readonly ejectBaseMs: number;
+  readonly ejectMaxMs: number;
+  readonly ejectMaxPercent: number;
+  readonly panicPercent: number;
+  readonly slowStartMs: number;
+  readonly drainMs: number;
+  readonly reportIntervalMs: number;
 }
 
 /** A configuration error that names its field. */
@@ -35,59 +53,60 @@ export interface FieldError {
 export type Result<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: FieldError[] };
 
+type IntegerKey = { [K in keyof Settings]: Settings[K] extends number ? K : never }[keyof Settings];
+
 interface IntegerSetting {
   readonly name: string;
-  readonly key: Exclude<keyof Settings, "lbPrefix">;
+  readonly key: IntegerKey;
   readonly fallback: number;
   readonly min: number;
   readonly max: number;
 }
 
-/** The numeric settings with their defaults and bounds (the README's settings table mirrors this). */
+const setting = (name: string, key: IntegerKey, fallback: number, min: number, max: number): IntegerSetting => ({
+  name,
+  key,
+  fallback,
+  min,
+  max,
+});
+
+/** The numeric settings with their defaults and bounds (the README's settings tables mirror this). */
 export const INTEGER_SETTINGS: readonly IntegerSetting[] = [
-  { name: "IPV4_PREFIX", key: "ipv4Prefix", fallback: 32, min: 0, max: 32 },
-  { name: "IPV6_PREFIX", key: "ipv6Prefix", fallback: 64, min: 0, max: 128 },
-  {
-    name: "SNAPSHOT_TTL_MS",
-    key: "snapshotTtlMs",
-    fallback: 10_000,
-    min: 100,
-    max: 3_600_000,
-  },
-  {
-    name: "DO_TIMEOUT_MS",
-    key: "doTimeoutMs",
-    fallback: 2_000,
-    min: 50,
-    max: 60_000,
-  },
-  { name: "MAX_ATTEMPTS", key: "maxAttempts", fallback: 3, min: 1, max: 10 },
-  {
-    name: "TRY_TIMEOUT_MS",
-    key: "tryTimeoutMs",
-    fallback: 10_000,
-    min: 100,
-    max: 100_000,
-  },
-  {
-    name: "REQUEST_DEADLINE_MS",
-    key: "requestDeadlineMs",
-    fallback: 30_000,
-    min: 100,
-    max: 300_000,
-  },
-  {
-    name: "REPLAY_BODY_LIMIT",
-    key: "replayBodyLimit",
-    fallback: 65_536,
-    min: 0,
-    max: 10_485_760,
-  },
-  { name: "RING_VNODES", key: "ringVnodes", fallback: 160, min: 1, max: 1_000 },
+  setting("IPV4_PREFIX", "ipv4Prefix", 32, 0, 32),
+  setting("IPV6_PREFIX", "ipv6Prefix", 64, 0, 128),
+  setting("SNAPSHOT_TTL_MS", "snapshotTtlMs", 10_000, 100, 3_600_000),
+  setting("DO_TIMEOUT_MS", "doTimeoutMs", 2_000, 50, 60_000),
+  setting("MAX_ATTEMPTS", "maxAttempts", 3, 1, 10),
+  setting("TRY_TIMEOUT_MS", "tryTimeoutMs", 10_000, 100, 100_000),
+  setting("REQUEST_DEADLINE_MS", "requestDeadlineMs", 30_000, 100, 300_000),
+  setting("REPLAY_BODY_LIMIT", "replayBodyLimit", 65_536, 0, 10_485_760),
+  setting("RING_VNODES", "ringVnodes", 160, 1, 1_000),
+  // Health. Defaults: HAProxy's rise 2 / fall 3; Envoy's outlier detection (5 consecutive
+  // failures, 30 s base ejection, at most 10 % ejected) and panic threshold (50 %).
+  setting("HEALTH_INTERVAL_MS", "healthIntervalMs", 10_000, 0, 3_600_000),
+  setting("HEALTH_TIMEOUT_MS", "healthTimeoutMs", 2_000, 100, 60_000),
+  setting("HEALTH_RISE", "healthRise", 2, 1, 100),
+  setting("HEALTH_FALL", "healthFall", 3, 1, 100),
+  setting("EJECT_AFTER_FAILURES", "ejectAfter", 5, 1, 1_000),
+  setting("EJECT_BASE_MS", "ejectBaseMs", 30_000, 100, 3_600_000),
+  setting("EJECT_MAX_MS", "ejectMaxMs", 300_000, 100, 86_400_000),
+  setting("EJECT_MAX_PERCENT", "ejectMaxPercent", 10, 0, 100),
+  setting("PANIC_THRESHOLD_PERCENT", "panicPercent", 50, 0, 100),
+  setting("SLOW_START_MS", "slowStartMs", 30_000, 0, 3_600_000),
+  setting("DRAIN_MS", "drainMs", 60_000, 0, 86_400_000),
+  setting("REPORT_INTERVAL_MS", "reportIntervalMs", 1_000, 100, 60_000),
 ];
 
 /** The default reserved path prefix for the balancer's own routes. */
 export const DEFAULT_LB_PREFIX = "/__lb";
+
+/** Defaults of the text settings (the README's settings tables mirror these). */
+export const TEXT_DEFAULTS = {
+  HEALTH_PATH: "/",
+  HEALTH_METHOD: "GET",
+  HEALTH_EXPECTED_STATUS: "200-399",
+} as const;
 
 /** Most origins one deployment may hold (bounds ring memory: see README, "Scale"). */
 export const MAX_ORIGINS = 1_000;
@@ -100,40 +119,72 @@ const REGION_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
 // Segments of unreserved characters (RFC 3986 §2.3), but not "." or "..": a normalized request
 // path never contains those, so such a prefix could never be reached.
 const PREFIX_PATTERN = /^(?:\/(?!\.\.?(?:\/|$))[A-Za-z0-9._~-]+)+$/;
+// An origin-form path (RFC 9112 §3.2.1) with an optional query, printable ASCII only.
+const HEALTH_PATH_PATTERN = /^\/[\x21-\x7e]*$/;
+// A host name with an optional port: letters, digits, dots, hyphens.
+const HOST_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?$/;
 
-/** Parses the settings from the Worker's variables; a missing variable takes its default. */
+const isUnset = (value: unknown) => value === undefined || value === null || value === "";
+
+/** Parses the settings from the Worker's variables; a missing or empty variable takes its default. */
 export function parseSettings(vars: Readonly<Record<string, unknown>>): Result<Settings> {
   const errors: FieldError[] = [];
-  const values: Record<string, number | string> = {};
-  for (const setting of INTEGER_SETTINGS) {
-    const raw = vars[setting.name];
-    if (raw === undefined || raw === null || raw === "") {
-      values[setting.key] = setting.fallback;
+  const values: Record<string, unknown> = {};
+  for (const { name, key, fallback, min, max } of INTEGER_SETTINGS) {
+    const raw = vars[name];
+    if (isUnset(raw)) {
+      values[key] = fallback;
       continue;
     }
     const value =
       typeof raw === "number" ? raw : typeof raw === "string" && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
-    if (!Number.isSafeInteger(value) || value < setting.min || value > setting.max) {
-      errors.push({
-        field: setting.name,
-        message: `must be an integer from ${setting.min} to ${setting.max} (got ${JSON.stringify(raw)})`,
-      });
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      errors.push({ field: name, message: `must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})` });
       continue;
     }
-    values[setting.key] = value;
+    values[key] = value;
   }
-  const prefix =
-    vars.LB_PREFIX === undefined || vars.LB_PREFIX === null || vars.LB_PREFIX === ""
-      ? DEFAULT_LB_PREFIX
-      : vars.LB_PREFIX;
+  const text = (name: string, fallback: string | null): unknown => (isUnset(vars[name]) ? fallback : vars[name]);
+
+  const prefix = text("LB_PREFIX", DEFAULT_LB_PREFIX);
   if (typeof prefix !== "string" || !PREFIX_PATTERN.test(prefix)) {
     errors.push({
       field: "LB_PREFIX",
       message: `must be a path like "/__lb": a slash, then segments of letters, digits, "._~-" (got ${JSON.stringify(prefix)})`,
     });
-  } else {
-    values.lbPrefix = prefix;
-  }
+  } else values.lbPrefix = prefix;
+
+  const path = text("HEALTH_PATH", TEXT_DEFAULTS.HEALTH_PATH);
+  if (typeof path !== "string" || !HEALTH_PATH_PATTERN.test(path) || path.includes("#")) {
+    errors.push({ field: "HEALTH_PATH", message: `must be a path starting with "/" (got ${JSON.stringify(path)})` });
+  } else values.healthPath = path;
+
+  const method = text("HEALTH_METHOD", TEXT_DEFAULTS.HEALTH_METHOD);
+  if (method !== "GET" && method !== "HEAD") {
+    errors.push({ field: "HEALTH_METHOD", message: `must be GET or HEAD (got ${JSON.stringify(method)})` });
+  } else values.healthMethod = method;
+
+  const statuses = text("HEALTH_EXPECTED_STATUS", TEXT_DEFAULTS.HEALTH_EXPECTED_STATUS);
+  // A TOML `HEALTH_EXPECTED_STATUS = 200` arrives as a number.
+  const ranges =
+    typeof statuses === "string" || typeof statuses === "number" ? parseStatusRanges(String(statuses)) : null;
+  if (ranges === null) errors.push({ field: "HEALTH_EXPECTED_STATUS", message: 'must be a string like "200-399"' });
+  else if (!ranges.ok) errors.push(...ranges.errors);
+  else values.healthStatuses = ranges.value;
+
+  const body = text("HEALTH_BODY_CONTAINS", null);
+  if (body !== null && (typeof body !== "string" || body.length > 256)) {
+    errors.push({ field: "HEALTH_BODY_CONTAINS", message: "must be a string of at most 256 characters" });
+  } else values.healthBodyContains = body;
+
+  const host = text("HEALTH_HOST", null);
+  if (host !== null && (typeof host !== "string" || !HOST_PATTERN.test(host))) {
+    errors.push({
+      field: "HEALTH_HOST",
+      message: `must be a host name, optionally with a port (got ${JSON.stringify(host)})`,
+    });
+  } else values.healthHost = host;
+
   if (errors.length > 0) return { ok: false, errors };
   return { ok: true, value: values as unknown as Settings };
 }

@@ -32,8 +32,55 @@ function originsOf(raw: unknown): OriginConfig[] {
 
 const DEFAULTS = {
   lbPrefix: DEFAULT_LB_PREFIX,
+  healthPath: "/",
+  healthMethod: "GET",
+  healthStatuses: [[200, 399]],
+  healthBodyContains: null,
+  healthHost: null,
   ...Object.fromEntries(INTEGER_SETTINGS.map((s) => [s.key, s.fallback])),
 };
+
+describe("parseSettings: health text settings", () => {
+  test.each([
+    ["HEALTH_PATH", "/healthz", "healthPath", "/healthz"],
+    ["HEALTH_PATH", "/status?full=1", "healthPath", "/status?full=1"],
+    ["HEALTH_METHOD", "HEAD", "healthMethod", "HEAD"],
+    [
+      "HEALTH_EXPECTED_STATUS",
+      "200,204,300-302",
+      "healthStatuses",
+      [
+        [200, 200],
+        [204, 204],
+        [300, 302],
+      ],
+    ],
+    ["HEALTH_EXPECTED_STATUS", 204, "healthStatuses", [[204, 204]]],
+    ["HEALTH_BODY_CONTAINS", "OK", "healthBodyContains", "OK"],
+    ["HEALTH_BODY_CONTAINS", "", "healthBodyContains", null],
+    ["HEALTH_HOST", "app.example.com", "healthHost", "app.example.com"],
+    ["HEALTH_HOST", "app.example.com:8443", "healthHost", "app.example.com:8443"],
+  ] as const)("%s = %j is accepted", (name, raw, key, value) => {
+    expect(settingsOf({ [name]: raw })[key]).toEqual(value);
+  });
+
+  test.each([
+    ["HEALTH_PATH", "healthz"],
+    ["HEALTH_PATH", "/a b"],
+    ["HEALTH_PATH", "/a#b"],
+    ["HEALTH_PATH", 5],
+    ["HEALTH_METHOD", "get"],
+    ["HEALTH_METHOD", "POST"],
+    ["HEALTH_EXPECTED_STATUS", "2xx"],
+    ["HEALTH_EXPECTED_STATUS", "399-200"],
+    ["HEALTH_EXPECTED_STATUS", true],
+    ["HEALTH_BODY_CONTAINS", "x".repeat(257)],
+    ["HEALTH_HOST", "http://app.example.com"],
+    ["HEALTH_HOST", "app.example.com/x"],
+  ])("%s = %j is refused, naming only that variable", (name, raw) => {
+    expect(fields(parseSettings({ [name]: raw }))).toEqual([name]);
+  });
+});
 
 describe("parseSettings", () => {
   test("with no variables every setting takes its default", () => {
