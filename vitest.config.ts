@@ -20,7 +20,7 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             // The bootstrap list points at the loopback origins of test/worker/origins.setup.ts.
             miniflare: {
-              bindings: { ORIGINS: inject("origins"), SNAPSHOT_TTL_MS: "200" },
+              bindings: { ORIGINS: inject("origins"), SNAPSHOT_TTL_MS: "200", HEALTH_PATH: "/healthz" },
             },
           })),
         ],

@@ -1,6 +1,8 @@
 /**
  * Real HTTP origins on loopback, for `npm start` and for the tests. Each answers with its id
- * (body and `X-Origin-Id`) and records what it received. Tests steer them in process
+ * (body and `X-Origin-Id`) and records what it received. Its health path (`/healthz` unless
+ * set) answers with a status of its own and is counted apart (`healthChecks`), so tests can fail
+ * an origin's health check while its client requests still work. Tests steer them in process
  * (`setStatus`, `stop`) or, from inside workerd, over HTTP under `/_control/` when started with
  * `control: true`.
  */
@@ -22,6 +24,10 @@ export interface DemoOrigin {
   readonly port: number;
   readonly url: string;
   readonly seen: SeenRequest[];
+  /** How many requests reached the health path. */
+  readonly healthChecks: () => number;
+  /** Answer the health path with this status from now on (200 is normal). */
+  setHealthStatus(status: number): void;
   /** Answer every request with this status from now on (200 is normal). */
   setStatus(status: number): void;
   /** Hold every response's headers back this long from now on (0 is normal). */
@@ -34,8 +40,10 @@ export interface DemoOrigin {
 export interface OriginOptions {
   readonly host?: string;
   readonly port?: number;
-  /** Serve `/_control/seen` (GET, DELETE) and `/_control/status/N` (POST) for tests in workerd. */
+  /** Serve `/_control/seen` (GET, DELETE) and `/_control/status/N`, `/_control/health/N`, `/_control/delay/MS` (POST) for tests in workerd. */
   readonly control?: boolean;
+  /** The health path (default "/healthz"). */
+  readonly healthPath?: string;
 }
 
 /** Starts one origin on loopback (an ephemeral port unless `port` is given). */
@@ -45,6 +53,9 @@ export async function startOrigin(id: string, options: OriginOptions = {}): Prom
   const sockets = new Set<Socket>();
   let status = 200;
   let delay = 0;
+  let healthStatus = 200;
+  let healthChecks = 0;
+  const healthPath = options.healthPath ?? "/healthz";
   const timers = new Set<ReturnType<typeof setTimeout>>();
 
   const server = http.createServer((req, res) => {
@@ -53,26 +64,27 @@ export async function startOrigin(id: string, options: OriginOptions = {}): Prom
     req.on("end", () => {
       const url = req.url ?? "/";
       if (options.control === true && url.startsWith("/_control/")) return control(url, req.method ?? "GET", res);
-      seen.push({
-        method: req.method ?? "",
-        url,
-        headers: req.headers,
-        bodyBytes,
-      });
-      const body = JSON.stringify({
-        origin: id,
-        method: req.method,
-        url,
-        bodyBytes,
-        xff: req.headers["x-forwarded-for"] ?? null,
-      });
-      const answer = () => {
-        res.writeHead(status, {
-          "content-type": "application/json",
-          "x-origin-id": id,
+      let answer: () => void;
+      if (url === healthPath) {
+        healthChecks++;
+        const verdict = healthStatus;
+        answer = () =>
+          res.writeHead(verdict, { "content-type": "text/plain" }).end(verdict === 200 ? "ok\n" : "unhealthy\n");
+      } else {
+        seen.push({ method: req.method ?? "", url, headers: req.headers, bodyBytes });
+        const body = JSON.stringify({
+          origin: id,
+          method: req.method,
+          url,
+          bodyBytes,
+          xff: req.headers["x-forwarded-for"] ?? null,
         });
-        res.end(req.method === "HEAD" ? undefined : `${body}\n`);
-      };
+        const answered = status;
+        answer = () => {
+          res.writeHead(answered, { "content-type": "application/json", "x-origin-id": id });
+          res.end(req.method === "HEAD" ? undefined : `${body}\n`);
+        };
+      }
       if (delay === 0) return answer();
       const timer = setTimeout(() => {
         timers.delete(timer);
@@ -87,16 +99,22 @@ export async function startOrigin(id: string, options: OriginOptions = {}): Prom
   });
 
   function control(url: string, method: string, res: http.ServerResponse): void {
-    const statusMatch = /^\/_control\/status\/(\d{3})$/.exec(url);
-    if (statusMatch !== null && method === "POST") {
-      status = Number(statusMatch[1]);
+    const delayMatch = /^\/_control\/delay\/(\d{1,6})$/.exec(url);
+    const statusMatch = /^\/_control\/(status|health)\/(\d{3})$/.exec(url);
+    if (delayMatch !== null && method === "POST") {
+      delay = Number(delayMatch[1]);
+    } else if (statusMatch !== null && method === "POST") {
+      if (statusMatch[1] === "status") status = Number(statusMatch[2]);
+      else healthStatus = Number(statusMatch[2]);
     } else if (url === "/_control/seen" && method === "DELETE") {
       seen.length = 0;
     } else if (url !== "/_control/seen") {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ id, status, seen }));
+    res
+      .writeHead(200, { "content-type": "application/json" })
+      .end(JSON.stringify({ id, status, healthStatus, healthChecks, seen }));
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -110,6 +128,8 @@ export async function startOrigin(id: string, options: OriginOptions = {}): Prom
     port,
     url: `http://${host}:${port}`,
     seen,
+    healthChecks: () => healthChecks,
+    setHealthStatus: (next) => (healthStatus = next),
     setStatus: (next) => (status = next),
     setDelay: (ms) => (delay = ms),
     stop: () =>

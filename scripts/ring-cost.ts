@@ -6,7 +6,13 @@
 import os from "node:os";
 import { clientKey } from "../src/core/client-key.ts";
 import { xxh32 } from "../src/core/hash.ts";
-import { buildRoutingTable, pickOrigins, type OriginRecord } from "../src/core/routing-table.ts";
+import {
+  buildRoutingTable,
+  pickOrigins,
+  routingView,
+  UNKNOWN_HEALTH,
+  type OriginRecord,
+} from "../src/core/routing-table.ts";
 
 const VNODES = 160;
 const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -27,6 +33,8 @@ for (const n of [10, 100, 1000]) {
     weight: 1,
     region: null,
     state: "active",
+    drainStartedAt: null,
+    health: UNKNOWN_HEALTH,
   }));
   const builds: number[] = [];
   let table = buildRoutingTable({ epoch: 1, origins }, VNODES);
@@ -35,12 +43,13 @@ for (const n of [10, 100, 1000]) {
     table = buildRoutingTable({ epoch: 1, origins }, VNODES);
     builds.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
+  const view = routingView(table, { slowStartMs: 30_000, drainMs: 60_000, panicPercent: 50 }, Date.now());
   const out = new Uint32Array(3);
   let sink = 0;
   const batches: number[] = [];
   for (let batch = 0; batch < 200; batch++) {
     const start = process.hrtime.bigint();
-    for (const ip of clients) sink += pickOrigins(table, xxh32(clientKey(ip).bytes), out) + out[0]!;
+    for (const ip of clients) sink += pickOrigins(table, view, xxh32(clientKey(ip).bytes), out) + out[0]!;
     batches.push(Number(process.hrtime.bigint() - start) / clients.length);
   }
   const memoryKb = (table.ring.points.byteLength + table.ring.owners.byteLength) / 1024;

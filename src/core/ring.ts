@@ -18,6 +18,8 @@ export interface Ring {
   readonly points: Uint32Array;
   /** owners[i] is the index into ids of the member owning points[i]. */
   readonly owners: Uint32Array;
+  /** idHashes[m] is xxh32String(ids[m]): the member's side of keyThreshold. */
+  readonly idHashes: Uint32Array;
 }
 
 function compareIds(a: string, b: string): number {
@@ -72,7 +74,26 @@ export function buildRing(members: readonly RingMember[], vnodesPerWeight: numbe
     points[i] = positions[order[i]!]!;
     owners[i] = memberOf[order[i]!]!;
   }
-  return { ids: sorted.map((m) => m.id), points, owners };
+  const ids = sorted.map((m) => m.id);
+  const idHashes = new Uint32Array(ids.length);
+  for (let m = 0; m < ids.length; m++) idHashes[m] = xxh32String(ids[m]!);
+  return { ids, points, owners, idHashes };
+}
+
+/**
+ * A key's threshold for a member, in [0, 1): the key takes the member while the member's weight
+ * exceeds it. It is one uniform draw per (key, member), fixed forever and the same in every
+ * isolate, so as a weight ramps monotonically from 0 to 1 (or back) each key crosses its threshold
+ * exactly once: it moves once, never flaps, and the moved share tracks the weight. A well-mixed
+ * function of both hashes (murmur3's fmix32 finalizer over their XOR) makes the draws for one
+ * member uniform and independent of the key's ring position, and the draws for two members of one
+ * key unrelated, so concurrent ramps do not move the same keys.
+ */
+export function keyThreshold(keyHash: number, idHash: number): number {
+  let h = keyHash ^ idHash;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) / 0x1_0000_0000;
 }
 
 /** Index of the first point at or after `keyHash` (wrapping to 0). */
@@ -97,8 +118,10 @@ let stamp = 0;
 
 /**
  * Walks clockwise from the key's position and writes into `out` the distinct member indices in
- * order of first appearance, skipping members for which `eligible[index]` is false (or 0),
- * stopping after `out.length` members or one full turn. Returns how many were written.
+ * order of first appearance, stopping after `out.length` members or one full turn. Returns how
+ * many were written. `eligible[index]` is a weight: `true` or ≥ 1 takes the member, `false`,
+ * ≤ 0, NaN or missing skips it, and a fraction w takes it for the keys whose keyThreshold is below
+ * w. A skipped member is passed over like a removed one, so its keys go to their own successors.
  */
 export function walkRing(
   ring: Ring,
@@ -106,7 +129,7 @@ export function walkRing(
   eligible: ArrayLike<boolean | number>,
   out: Uint32Array | number[],
 ): number {
-  const { points, owners } = ring;
+  const { points, owners, idHashes } = ring;
   const n = points.length;
   const want = out.length;
   const memberCount = ring.ids.length;
@@ -126,7 +149,8 @@ export function walkRing(
     const owner = owners[i]!;
     if (seen[owner] !== stamp) {
       seen[owner] = stamp;
-      if (eligible[owner]) {
+      const weight = +(eligible[owner] ?? 0);
+      if (weight >= 1 || (weight > 0 && keyThreshold(keyHash, idHashes[owner]!) < weight)) {
         out[written++] = owner;
         if (written === want) break;
       }

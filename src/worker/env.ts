@@ -16,4 +16,6 @@ export interface Env {
   readonly REQUEST_DEADLINE_MS?: string | number;
   readonly REPLAY_BODY_LIMIT?: string | number;
   readonly RING_VNODES?: string | number;
+  /** Health, ejection, ramps and reporting: see README "Health". */
+  readonly [setting: string]: unknown;
 }

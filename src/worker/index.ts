@@ -1,14 +1,16 @@
 /**
  * The Worker entry: wiring only. Per request: settings (parsed once per isolate), the reserved
- * prefix, the cached routing table, the client key, the ring walk, the proxy.
+ * prefix, the cached routing table and its view at this instant, the client key, the ring walk,
+ * the proxy, and the attempts counted for passive health.
  */
 import { parseSettings, type Result, type Settings } from "../core/config.ts";
 import { clientKey } from "../core/client-key.ts";
 import { xxh32 } from "../core/hash.ts";
 import { pickOrigins, type OriginRecord } from "../core/routing-table.ts";
 import type { Env } from "./env.ts";
+import { flushReports, recordAttempts } from "./health-reporter.ts";
 import { errorResponse, proxyRequest } from "./proxy.ts";
-import { currentTable } from "./routing-cache.ts";
+import { currentTable, refreshSoon, viewAt } from "./routing-cache.ts";
 import { RING_OBJECT_NAME } from "./ring-store.ts";
 import { handleReserved, isReservedPath } from "./status-routes.ts";
 
@@ -41,45 +43,47 @@ export default {
     }
   },
 
-  // Probing arrives with the health issue; until then the cron only makes sure the object has
-  // applied the current ORIGINS (it does so when it starts) and is reachable.
+  // The cron asks the Durable Object for a probe round (the object's alarm adds rounds between
+  // crons when HEALTH_INTERVAL_MS is set; rounds never overlap or count twice).
   async scheduled(_controller, env, ctx): Promise<void> {
     ctx.waitUntil(
       env.RING.get(env.RING.idFromName(RING_OBJECT_NAME))
-        .getSnapshot()
+        .probeRound()
         .then(() => undefined),
     );
   },
 } satisfies ExportedHandler<Env>;
 
 async function route(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-  const settings = loadSettings(env);
+  const loaded = loadSettings(env);
   // Details go to the log (wrangler tail), not to the public.
-  if (!settings.ok) return errorResponse(503, "load balancer misconfigured");
+  if (!loaded.ok) return errorResponse(503, "load balancer misconfigured");
+  const settings = loaded.value;
   const url = new URL(request.url);
-  const table = () => currentTable(env, settings.value, ctx);
-  if (isReservedPath(url.pathname, settings.value.lbPrefix)) {
-    return handleReserved(request, env, ctx, {
-      settings: settings.value,
-      table,
-      now: Date.now,
-    });
+  const table = () => currentTable(env, settings, ctx);
+  if (isReservedPath(url.pathname, settings.lbPrefix)) {
+    return handleReserved(request, env, ctx, { settings, table, now: Date.now });
   }
   const cached = await table();
   if (cached === null) return errorResponse(503, "no origins configured");
 
   const header = request.headers.get("cf-connecting-ip");
-  const key = clientKey(header, settings.value);
-  if (walk.length !== settings.value.maxAttempts) walk = new Uint32Array(settings.value.maxAttempts);
-  const count = pickOrigins(cached.table, xxh32(key.bytes), walk);
+  const key = clientKey(header, settings);
+  if (walk.length !== settings.maxAttempts) walk = new Uint32Array(settings.maxAttempts);
+  const view = viewAt(cached.table, settings, Date.now());
+  const count = pickOrigins(cached.table, view, xxh32(key.bytes), walk);
   const candidates: OriginRecord[] = [];
   for (let i = 0; i < count; i++) candidates.push(cached.table.origins[walk[i]!]!);
 
-  const { response } = await proxyRequest(request, url, candidates, settings.value, {
+  const { response, attempts } = await proxyRequest(request, url, candidates, settings, {
     // A parsed address is safe to forward as the client sent it; a malformed one is not forwarded.
     clientIp: key.kind === "fallback" ? null : header!.trim(),
     proto: url.protocol.slice(0, -1),
     host: url.host,
   });
+  if (attempts.length > 0) {
+    recordAttempts(attempts);
+    flushReports(env, settings, ctx, (epoch) => refreshSoon(env, settings, ctx, epoch));
+  }
   return response;
 }

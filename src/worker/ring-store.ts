@@ -1,12 +1,25 @@
 /**
  * The Durable Object that holds the truth for a deployment: the origins, their administrative
- * state and the epoch, in SQLite. Isolates read snapshots from it in the background; no client
- * request waits on it in steady state.
+ * state, their health and the epoch, in SQLite. Isolates read snapshots from it in the background
+ * and send it batched traffic reports; no client request waits on it in steady state. It probes
+ * every origin on the cron trigger and on its own alarm (finer than cron's one minute).
  */
 import { DurableObject } from "cloudflare:workers";
-import { parseOrigins, type FieldError, type OriginConfig } from "../core/config.ts";
+import { parseOrigins, parseSettings, type FieldError, type OriginConfig, type Settings } from "../core/config.ts";
+import {
+  applyProbe,
+  applyReport,
+  INITIAL_HEALTH,
+  isEjected,
+  toView,
+  validateReport,
+  type HealthRecord,
+  type HealthSettings,
+  type ProbeResult,
+} from "../core/health.ts";
 import type { AdminState, OriginRecord, Snapshot } from "../core/routing-table.ts";
 import type { Env } from "./env.ts";
+import { probeOrigin } from "./prober.ts";
 
 /** The one object name every isolate talks to. */
 export const RING_OBJECT_NAME = "ring";
@@ -32,7 +45,37 @@ export type StateChange =
   | { readonly ok: true; readonly epoch: number }
   | { readonly ok: false; readonly status: 400 | 404; readonly error: string };
 
+/** What a probe round did. */
+export interface RoundResult {
+  readonly ran: boolean;
+  /** Why it did not run: another round in flight, or one ran less than half an interval ago. */
+  readonly skipped?: "in-flight" | "too-soon" | "misconfigured";
+  readonly probed: number;
+  /** Results dropped because their origin was removed or changed while it was probed. */
+  readonly dropped: number;
+  readonly epoch: number;
+}
+
+/** One entry of an isolate's traffic report. */
+export interface ReportEntry {
+  readonly id: string;
+  readonly successes: number;
+  readonly failures: number;
+  readonly trailingFailures: number;
+}
+
+/** Everything the status page shows about one origin's health. */
+export interface OriginHealthDetail {
+  readonly id: string;
+  readonly state: AdminState;
+  readonly drainStartedAt: number | null;
+  readonly health: HealthRecord;
+}
+
 const STATES: readonly AdminState[] = ["active", "draining", "disabled"];
+
+/** Cron-only deployments (HEALTH_INTERVAL_MS 0) still never count two rounds within this gap. */
+const CRON_ROUND_GAP_MS = 30_000;
 
 interface OriginRow extends Record<string, SqlStorageValue> {
   id: string;
@@ -40,20 +83,30 @@ interface OriginRow extends Record<string, SqlStorageValue> {
   weight: number;
   region: string | null;
   state: string;
+  drain_started_at: number | null;
+  health: string | null;
 }
 
-/** Holds origins and the epoch; seeds itself from ORIGINS and re-applies ORIGINS when it changes. */
+/** Holds origins, health and the epoch; seeds itself from ORIGINS and re-applies ORIGINS when it changes. */
 export class RingStore extends DurableObject<Env> {
   private cached: StoreSnapshot | null = null;
   private bootstrapErrors: FieldError[] = [];
+  private roundInFlight = false;
+  private readonly settings: Settings | null;
+  /** Injectable for tests. */
+  now: () => number = Date.now;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    // SQLite storage is synchronous, so this finishes before any call is delivered; no
-    // blockConcurrencyWhile needed. A new deployment (new variables) restarts the object, so this
-    // is where a changed ORIGINS list is noticed.
+    const parsed = parseSettings(env as unknown as Record<string, unknown>);
+    this.settings = parsed.ok ? parsed.value : null;
+    if (!parsed.ok)
+      console.error(`settings invalid: ${parsed.errors.map((e) => `${e.field} ${e.message}`).join("; ")}`);
+    // SQLite storage is synchronous, so this finishes before any call is delivered. A new
+    // deployment (new variables) restarts the object, so this is where a changed ORIGINS is noticed.
     this.migrate();
     this.applyBootstrap();
+    void ctx.blockConcurrencyWhile(() => this.armAlarm());
   }
 
   /** The current snapshot: epoch and origins sorted by id. */
@@ -68,26 +121,151 @@ export class RingStore extends DurableObject<Env> {
     return knownEpoch === snapshot.epoch ? { ...snapshot, origins: null } : snapshot;
   }
 
-  /** Sets an origin's administrative state; bumps the epoch when it changes. */
+  /** Every origin's full health record, for the status route. */
+  async getHealth(): Promise<{
+    readonly epoch: number;
+    readonly lastRoundAt: number | null;
+    readonly origins: OriginHealthDetail[];
+  }> {
+    const origins = this.readRows().map((row) => ({
+      id: row.id,
+      state: row.state as AdminState,
+      drainStartedAt: row.drain_started_at,
+      health: readHealth(row),
+    }));
+    const lastRound = this.readMeta("last_round_at");
+    return { epoch: this.readEpoch(), lastRoundAt: lastRound === null ? null : Number(lastRound), origins };
+  }
+
+  /**
+   * Sets an origin's administrative state; bumps the epoch when it changes. Draining starts the
+   * drain ramp; becoming active again after draining or disabled starts a slow start.
+   */
   async setOriginState(id: string, state: string): Promise<StateChange> {
     if (!STATES.includes(state as AdminState)) {
-      return {
-        ok: false,
-        status: 400,
-        error: `state: must be one of ${STATES.join(", ")}`,
-      };
+      return { ok: false, status: 400, error: `state: must be one of ${STATES.join(", ")}` };
     }
     const sql = this.ctx.storage.sql;
+    const now = this.now();
     return this.ctx.storage.transactionSync((): StateChange => {
-      const row = sql.exec<{ state: string }>("SELECT state FROM origins WHERE id = ?", id).toArray()[0];
+      const row = this.readRows(id)[0];
       if (row === undefined) return { ok: false, status: 404, error: `id: no origin "${id}"` };
       if (row.state !== state) {
-        sql.exec("UPDATE origins SET state = ? WHERE id = ?", state, id);
+        const health = readHealth(row);
+        const next = state === "active" ? { ...health, recoveredAt: now } : health;
+        sql.exec(
+          "UPDATE origins SET state = ?, drain_started_at = ?, health = ? WHERE id = ?",
+          state,
+          state === "draining" ? now : null,
+          JSON.stringify(next),
+          id,
+        );
         this.bumpEpoch();
       }
-      this.cached = null;
       return { ok: true, epoch: this.readEpoch() };
     });
+  }
+
+  /**
+   * Probes every origin concurrently and applies the verdicts. Safe to call from the cron and the
+   * alarm at once, and for an alarm delivered twice: a round runs only when no other is in flight
+   * and the last one started at least half an interval ago, so no result is counted twice.
+   */
+  async probeRound(): Promise<RoundResult> {
+    const settings = this.settings;
+    const epoch = this.readEpoch();
+    if (settings === null) return { ran: false, skipped: "misconfigured", probed: 0, dropped: 0, epoch };
+    if (this.roundInFlight) return { ran: false, skipped: "in-flight", probed: 0, dropped: 0, epoch };
+    const now = this.now();
+    const gap = settings.healthIntervalMs > 0 ? settings.healthIntervalMs / 2 : CRON_ROUND_GAP_MS;
+    const last = this.readMeta("last_round_at");
+    if (last !== null && now - Number(last) < gap && now >= Number(last)) {
+      return { ran: false, skipped: "too-soon", probed: 0, dropped: 0, epoch };
+    }
+    this.writeMeta("last_round_at", String(now));
+    this.roundInFlight = true;
+    try {
+      const targets = this.readRows().map((row) => ({ id: row.id, url: row.url }));
+      // fetch must be called unbound from `deps` (workerd: "Illegal invocation" otherwise).
+      const deps = { fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init), now: this.now };
+      const results = await Promise.all(targets.map((t) => probeOrigin(t.url, settings, deps)));
+      let dropped = 0;
+      this.ctx.storage.transactionSync(() => {
+        let changed = false;
+        targets.forEach((target, i) => {
+          const row = this.readRows(target.id)[0];
+          // Removed or re-pointed while it was being probed: the verdict is about something else.
+          if (row === undefined || row.url !== target.url) {
+            dropped++;
+            return;
+          }
+          changed = this.applyProbeResult(row, results[i]!, settings) || changed;
+        });
+        if (changed) this.bumpEpoch();
+      });
+      return { ran: true, probed: targets.length - dropped, dropped, epoch: this.readEpoch() };
+    } finally {
+      this.roundInFlight = false;
+    }
+  }
+
+  /** The alarm: one probe round, then re-arm. Errors are logged, never thrown (a throw would retry the alarm). */
+  override async alarm(): Promise<void> {
+    try {
+      await this.probeRound();
+    } catch (error) {
+      console.error(`probe round failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      await this.armAlarm(true);
+    }
+  }
+
+  /**
+   * Merges one isolate's traffic report. Bounded input: at most one entry per origin, validated;
+   * unknown ids are ignored. Returns the epoch so the isolate can refresh at once if it moved.
+   */
+  async report(entries: readonly ReportEntry[]): Promise<{ readonly epoch: number }> {
+    const settings = this.settings;
+    if (settings === null || !Array.isArray(entries)) return { epoch: this.readEpoch() };
+    const now = this.now();
+    this.ctx.storage.transactionSync(() => {
+      const rows = this.readRows();
+      const active = rows.filter((row) => row.state === "active");
+      let ejectedNow = active.filter((row) => isEjected(readHealth(row), now)).length;
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      let changed = false;
+      for (const entry of entries.slice(0, rows.length)) {
+        const row = typeof entry?.id === "string" ? byId.get(entry.id) : undefined;
+        const report = validateReport(entry);
+        if (row === undefined || report === null) continue;
+        const before = readHealth(row);
+        const result = applyReport(before, report, healthSettings(settings), now, { ejectedNow, total: active.length });
+        if (!isEjected(before, now) && isEjected(result.health, now)) {
+          ejectedNow++;
+          console.warn(`origin ${row.id} ejected until ${new Date(result.health.ejectedUntil!).toISOString()}`);
+        }
+        this.writeHealth(row.id, result.health);
+        changed = result.changed || changed;
+      }
+      if (changed) this.bumpEpoch();
+    });
+    return { epoch: this.readEpoch() };
+  }
+
+  private applyProbeResult(row: OriginRow, result: ProbeResult, settings: Settings): boolean {
+    const before = readHealth(row);
+    const { health, changed } = applyProbe(before, result, healthSettings(settings));
+    if (before.status !== health.status)
+      console.warn(`origin ${row.id} is ${health.status} (${health.error ?? "passing"})`);
+    this.writeHealth(row.id, health);
+    return changed;
+  }
+
+  private async armAlarm(force = false): Promise<void> {
+    const interval = this.settings?.healthIntervalMs ?? 0;
+    if (interval <= 0) return;
+    if (!force && (await this.ctx.storage.getAlarm()) !== null) return;
+    await this.ctx.storage.setAlarm(Date.now() + interval);
   }
 
   private migrate(): void {
@@ -100,14 +278,24 @@ export class RingStore extends DurableObject<Env> {
       state TEXT NOT NULL DEFAULT 'active'
     )`);
     sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    // Schema 2: drain start and the health record (JSON of core/health.ts HealthRecord).
+    if (this.readMeta("schema") === null) {
+      const columns = sql
+        .exec<{ name: string }>("PRAGMA table_info(origins)")
+        .toArray()
+        .map((c) => c.name);
+      if (!columns.includes("drain_started_at")) sql.exec("ALTER TABLE origins ADD COLUMN drain_started_at INTEGER");
+      if (!columns.includes("health")) sql.exec("ALTER TABLE origins ADD COLUMN health TEXT");
+      this.writeMeta("schema", "2");
+    }
   }
 
   /**
    * ORIGINS seeds an empty object. Afterwards the stored state is the truth, and ORIGINS is applied
    * again only when it differs from the list it was last applied from (a deploy that edits it):
    * then ids missing from ORIGINS are removed, new ids are added as active, and existing ids take
-   * the new url / weight / region but keep their administrative state. An invalid ORIGINS changes
-   * nothing; the errors are reported in every snapshot.
+   * the new url / weight / region but keep their administrative state (and their health unless
+   * the url changed). An invalid ORIGINS changes nothing; the errors are reported in every snapshot.
    */
   private applyBootstrap(): void {
     const parsed = parseOrigins(this.env.ORIGINS);
@@ -123,18 +311,12 @@ export class RingStore extends DurableObject<Env> {
       if (this.replaceOrigins(parsed.value)) this.bumpEpoch();
       this.writeMeta("bootstrap", fingerprint);
     });
-    this.cached = null;
   }
 
   /** Makes the stored origin set equal `origins`, keeping states; true if anything changed. */
   private replaceOrigins(origins: readonly OriginConfig[]): boolean {
     const sql = this.ctx.storage.sql;
-    const existing = new Map(
-      sql
-        .exec<OriginRow>("SELECT * FROM origins")
-        .toArray()
-        .map((row) => [row.id, row]),
-    );
+    const existing = new Map(this.readRows().map((row) => [row.id, row]));
     let changed = false;
     const wanted = new Set(origins.map((origin) => origin.id));
     for (const id of existing.keys()) {
@@ -147,19 +329,23 @@ export class RingStore extends DurableObject<Env> {
       const row = existing.get(origin.id);
       if (row === undefined) {
         sql.exec(
-          "INSERT INTO origins (id, url, weight, region, state) VALUES (?, ?, ?, ?, 'active')",
+          "INSERT INTO origins (id, url, weight, region, state, health) VALUES (?, ?, ?, ?, 'active', ?)",
           origin.id,
           origin.url,
           origin.weight,
           origin.region,
+          JSON.stringify(INITIAL_HEALTH),
         );
         changed = true;
       } else if (row.url !== origin.url || row.weight !== origin.weight || row.region !== origin.region) {
+        // A new address is a new server: what we knew about the old one's health does not carry over.
+        const health = row.url === origin.url ? row.health : JSON.stringify(INITIAL_HEALTH);
         sql.exec(
-          "UPDATE origins SET url = ?, weight = ?, region = ? WHERE id = ?",
+          "UPDATE origins SET url = ?, weight = ?, region = ?, health = ? WHERE id = ?",
           origin.url,
           origin.weight,
           origin.region,
+          health,
           origin.id,
         );
         changed = true;
@@ -168,30 +354,40 @@ export class RingStore extends DurableObject<Env> {
     return changed;
   }
 
+  private readRows(id?: string): OriginRow[] {
+    const sql = this.ctx.storage.sql;
+    return (
+      id === undefined
+        ? sql.exec<OriginRow>("SELECT * FROM origins ORDER BY id")
+        : sql.exec<OriginRow>("SELECT * FROM origins WHERE id = ?", id)
+    ).toArray();
+  }
+
   private readSnapshot(): StoreSnapshot {
-    const rows = this.ctx.storage.sql
-      .exec<OriginRow>("SELECT id, url, weight, region, state FROM origins ORDER BY id")
-      .toArray();
-    const origins: OriginRecord[] = rows.map((row) => ({
+    const origins: OriginRecord[] = this.readRows().map((row) => ({
       id: row.id,
       url: row.url,
       weight: row.weight,
       region: row.region,
       state: row.state as AdminState,
+      drainStartedAt: row.drain_started_at,
+      health: toView(readHealth(row)),
     }));
-    return {
-      epoch: this.readEpoch(),
-      origins,
-      bootstrapErrors: this.bootstrapErrors,
-    };
+    return { epoch: this.readEpoch(), origins, bootstrapErrors: this.bootstrapErrors };
+  }
+
+  private writeHealth(id: string, health: HealthRecord): void {
+    this.ctx.storage.sql.exec("UPDATE origins SET health = ? WHERE id = ?", JSON.stringify(health), id);
   }
 
   private readEpoch(): number {
     return Number(this.readMeta("epoch") ?? "0");
   }
 
+  /** Every routing-relevant write ends here, so the cached snapshot can never be stale. */
   private bumpEpoch(): void {
     this.writeMeta("epoch", String(this.readEpoch() + 1));
+    this.cached = null;
   }
 
   private readMeta(key: string): string | null {
@@ -206,4 +402,19 @@ export class RingStore extends DurableObject<Env> {
       value,
     );
   }
+}
+
+function readHealth(row: OriginRow): HealthRecord {
+  return row.health === null ? INITIAL_HEALTH : (JSON.parse(row.health) as HealthRecord);
+}
+
+function healthSettings(settings: Settings): HealthSettings {
+  return {
+    rise: settings.healthRise,
+    fall: settings.healthFall,
+    ejectAfter: settings.ejectAfter,
+    ejectBaseMs: settings.ejectBaseMs,
+    ejectMaxMs: settings.ejectMaxMs,
+    ejectMaxPercent: settings.ejectMaxPercent,
+  };
 }

@@ -6,7 +6,14 @@
  * routes with the bootstrap list; when the object fails, the last table keeps routing.
  */
 import { parseOrigins, type FieldError, type Settings } from "../core/config.ts";
-import { bootstrapSnapshot, buildRoutingTable, type RoutingTable, type Snapshot } from "../core/routing-table.ts";
+import {
+  bootstrapSnapshot,
+  buildRoutingTable,
+  routingView,
+  type RoutingTable,
+  type RoutingView,
+  type Snapshot,
+} from "../core/routing-table.ts";
 import type { Env } from "./env.ts";
 import { RING_OBJECT_NAME, type SnapshotUpdate } from "./ring-store.ts";
 
@@ -66,6 +73,40 @@ export async function currentTable(
     ctx.waitUntil(refresh(env, settings, now, read));
   }
   return state.current;
+}
+
+/**
+ * Refreshes now, TTL or not, unless a refresh is already in flight: for when this isolate learnt
+ * that the epoch moved (a report it sent ejected an origin). The DO load stays bounded because
+ * reports are.
+ */
+export function refreshSoon(
+  env: Env,
+  settings: Settings,
+  ctx: ExecutionContext,
+  epoch: number,
+  now: () => number = Date.now,
+  read: SnapshotReader = readFromObject,
+): void {
+  if (state.inflight !== null || state.current?.table.epoch === epoch) return;
+  ctx.waitUntil(refresh(env, settings, now, read));
+}
+
+// The view (per-origin weights with health, ramps and panic applied) changes only at known
+// instants; it is recomputed when the table changes or its validUntil has passed.
+let viewOf: { table: RoutingTable; settings: Settings; view: RoutingView } | null = null;
+
+/** The routing view of `table` at `now`, cached until it expires. */
+export function viewAt(table: RoutingTable, settings: Settings, now: number): RoutingView {
+  if (viewOf === null || viewOf.table !== table || viewOf.settings !== settings || now >= viewOf.view.validUntil) {
+    const policy = {
+      slowStartMs: settings.slowStartMs,
+      drainMs: settings.drainMs,
+      panicPercent: settings.panicPercent,
+    };
+    viewOf = { table, settings, view: routingView(table, policy, now) };
+  }
+  return viewOf.view;
 }
 
 /** What the status route shows about this isolate's cache. */

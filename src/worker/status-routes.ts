@@ -6,7 +6,8 @@
 import { Hono } from "hono";
 import type { Settings } from "../core/config.ts";
 import type { Env } from "./env.ts";
-import { cacheStatus, type CachedTable } from "./routing-cache.ts";
+import { cacheStatus, viewAt, type CachedTable } from "./routing-cache.ts";
+import { RING_OBJECT_NAME, type OriginHealthDetail } from "./ring-store.ts";
 
 /** What the status route needs besides the request. */
 export interface StatusContext {
@@ -41,34 +42,51 @@ function appFor(prefix: string): Hono<AppEnv> {
   if (app !== undefined) return app;
   app = new Hono<AppEnv>().basePath(prefix);
   app.get("/status", async (c) => {
-    const { table: load, now } = c.env.status;
+    const { table: load, now: clock, settings } = c.env.status;
     const cached = await load();
     const cache = cacheStatus();
     c.header("cache-control", "no-store");
     if (cached === null)
-      return c.json(
-        {
-          epoch: null,
-          source: null,
-          origins: [],
-          error: "no origins configured",
-          cache,
-        },
-        503,
-      );
+      return c.json({ epoch: null, source: null, origins: [], error: "no origins configured", cache }, 503);
+    const now = clock();
+    const view = viewAt(cached.table, settings, now);
+    const detail = await healthDetail(c.env.env, settings.doTimeoutMs);
     return c.json({
       epoch: cached.table.epoch,
       source: cached.source,
-      snapshotAgeMs: now() - cached.receivedAt,
-      eligible: cached.table.eligibleCount,
+      snapshotAgeMs: now - cached.receivedAt,
+      panic: view.panic,
+      eligible: view.eligibleCount,
+      lastProbeRoundAt: detail?.lastRoundAt ?? null,
       // URLs stay out of this unauthenticated view: they would let anyone bypass the balancer.
-      origins: cached.table.origins.map(({ id, weight, region, state }, index) => ({
-        id,
-        weight,
-        region,
-        state,
-        eligible: cached.table.eligible[index] === 1,
-      })),
+      origins: cached.table.origins.map(({ id, weight, region, state, drainStartedAt, health }, index) => {
+        const record = detail?.origins.find((o) => o.id === id)?.health;
+        return {
+          id,
+          weight,
+          region,
+          state,
+          // The share of its own clients this origin takes now (0–1): health, ejection, slow start, drain.
+          traffic: Math.round(view.weights[index]! * 1000) / 1000,
+          health: health.status,
+          ejectedUntil: health.ejectedUntil,
+          recoveredAt: health.recoveredAt,
+          drainStartedAt,
+          drainProgress:
+            state === "draining" && drainStartedAt !== null
+              ? Math.min(1, settings.drainMs === 0 ? 1 : (now - drainStartedAt) / settings.drainMs)
+              : null,
+          probe:
+            record === undefined
+              ? null
+              : {
+                  lastAt: record.lastProbeAt,
+                  latencyMs: record.latencyMs,
+                  error: record.error,
+                  passiveFailures: record.passiveFailures,
+                },
+        };
+      }),
       bootstrapErrors: cached.bootstrapErrors,
       cache,
     });
@@ -80,4 +98,21 @@ function appFor(prefix: string): Hono<AppEnv> {
   });
   apps.set(prefix, app);
   return app;
+}
+
+/** The Durable Object's health records, or null if it does not answer in time (the status still works). */
+async function healthDetail(
+  env: Env,
+  timeoutMs: number,
+): Promise<{ lastRoundAt: number | null; origins: OriginHealthDetail[] } | null> {
+  try {
+    const answer = env.RING.get(env.RING.idFromName(RING_OBJECT_NAME)).getHealth();
+    const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), timeoutMs));
+    return (await Promise.race([answer, timeout])) as {
+      lastRoundAt: number | null;
+      origins: OriginHealthDetail[];
+    } | null;
+  } catch {
+    return null;
+  }
 }

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { xxh32String } from "../../src/core/hash.ts";
-import { buildRing, firstPointAt, walkRing, type Ring, type RingMember } from "../../src/core/ring.ts";
+import { buildRing, firstPointAt, keyThreshold, walkRing, type Ring, type RingMember } from "../../src/core/ring.ts";
 
 // Deterministic stream of unsigned 32-bit key hashes (splitmix32), so a fast-check run draws one
 // seed instead of thousands of integers while still covering the whole key space.
@@ -68,7 +68,14 @@ function firstDifference(
   return undefined;
 }
 
-// Straightforward reference: scan the whole turn with a Set, no early exits.
+// Straightforward reference: scan the whole turn with a Set, no early exits. A weight takes a member
+// when it is true or ≥ 1, or when it is a fraction above the key's threshold for that member.
+function takes(ring: Ring, key: number, member: number, weight: boolean | number | undefined): boolean {
+  if (weight === true || (typeof weight === "number" && weight >= 1)) return true;
+  if (typeof weight !== "number" || !(weight > 0)) return false;
+  return keyThreshold(key, xxh32String(ring.ids[member]!)) < weight;
+}
+
 function referenceWalk(ring: Ring, key: number, eligible: ArrayLike<boolean | number>, limit: number): number[] {
   const n = ring.points.length;
   let start = ring.points.findIndex((p) => p >= key >>> 0);
@@ -79,7 +86,7 @@ function referenceWalk(ring: Ring, key: number, eligible: ArrayLike<boolean | nu
     const owner = ring.owners[(start + step) % n]!;
     if (seen.has(owner)) continue;
     seen.add(owner);
-    if (eligible[owner]) result.push(owner);
+    if (takes(ring, key, owner, eligible[owner])) result.push(owner);
   }
   return result;
 }
@@ -230,6 +237,25 @@ describe("buildRing", () => {
     );
   });
 
+  test("idHashes are xxh32String(id) of each member, in id order", () => {
+    expect([
+      ...buildRing(
+        [
+          { id: "b", weight: 2 },
+          { id: "a", weight: 1 },
+        ],
+        2,
+      ).idHashes,
+    ]).toEqual([xxh32String("a"), xxh32String("b")]);
+    fc.assert(
+      fc.property(membersArb(0), vnodesArb, (members, vnodes) => {
+        const ring = buildRing(members, vnodes);
+        expect([...ring.idHashes]).toEqual(ring.ids.map((id) => xxh32String(id)));
+      }),
+      RUNS,
+    );
+  });
+
   test("rejects duplicate ids and invalid weights or vnode counts", () => {
     expect(() =>
       buildRing(
@@ -247,6 +273,55 @@ describe("buildRing", () => {
     expect(() => buildRing([{ id: "a", weight: Infinity }], 10)).toThrow(RangeError);
     expect(() => buildRing([{ id: "a", weight: 1 }], 0)).toThrow(RangeError);
     expect(buildRing([], 10).points.length).toBe(0);
+  });
+});
+
+describe("keyThreshold", () => {
+  test("table: fmix32(keyHash ^ idHash) / 2^32, pinned forever (changing it moves ramping clients)", () => {
+    const table: [number, string, number][] = [
+      [0x00000000, "a", 3219607971],
+      [0xffffffff, "a", 3021725879],
+      [0x12345678, "origin-1", 3367849891],
+      [0xdeadbeef, "origin-2", 2555814502],
+    ];
+    for (const [key, id, scaled] of table) expect(keyThreshold(key, xxh32String(id))).toBe(scaled / 2 ** 32);
+    // The XOR of equal hashes is 0, which fmix32 maps to 0: the smallest threshold, taken by any weight > 0.
+    expect(keyThreshold(0x550d7456, 0x550d7456)).toBe(0);
+    // Signed and unsigned spellings of one hash are one key.
+    expect(keyThreshold(-1, 7)).toBe(keyThreshold(0xffffffff, 7));
+  });
+
+  test("lies in [0, 1) and each decile holds 10 % ± 1 % of 100,000 random (key, member) pairs", () => {
+    const keys = keyHashes(0x31415926, 100_000);
+    const ids = keyHashes(0x27182818, 100_000);
+    const deciles = new Array<number>(10).fill(0);
+    for (let i = 0; i < keys.length; i++) {
+      const t = keyThreshold(keys[i]!, ids[i]!);
+      expect(t >= 0 && t < 1).toBe(true);
+      deciles[Math.floor(t * 10)]!++;
+    }
+    const shares = deciles.map((c) => c / keys.length);
+    console.log(`keyThreshold deciles: ${shares.map((x) => x.toFixed(4)).join(" ")}`);
+    for (const share of shares) expect(Math.abs(share - 0.1)).toBeLessThanOrEqual(0.01);
+  });
+
+  test("one member's thresholds are uniform within every tenth of the key space (no tie to ring position)", () => {
+    const idHash = xxh32String("origin-0");
+    const counts = Array.from({ length: 10 }, () => [0, 0]);
+    for (const key of keyHashes(0x600dcafe, 200_000)) {
+      const arc = counts[Math.floor((key / 2 ** 32) * 10)]!;
+      arc[0]!++;
+      if (keyThreshold(key, idHash) < 0.3) arc[1]!++;
+    }
+    for (const [total, below] of counts) expect(Math.abs(below! / total! - 0.3)).toBeLessThanOrEqual(0.015);
+  });
+
+  test("two members' thresholds for the same keys are unrelated (both below 1/2 for 1/4 ± 0.01 of keys)", () => {
+    const [a, b] = [xxh32String("origin-1"), xxh32String("origin-2")];
+    const keys = keyHashes(0x0badf00d, 100_000);
+    let both = 0;
+    for (const key of keys) if (keyThreshold(key, a) < 0.5 && keyThreshold(key, b) < 0.5) both++;
+    expect(Math.abs(both / keys.length - 0.25)).toBeLessThanOrEqual(0.01);
   });
 });
 
@@ -278,6 +353,60 @@ describe("walkRing properties", { timeout: 30_000 }, () => {
           }
         }
       }),
+      RUNS,
+    );
+  });
+
+  test("agrees with the reference walk for fractional weights (keyThreshold < weight takes)", () => {
+    const weightArb = fc.constantFrom(0, 1, true, false, 2, -0.5, Number.NaN, 0.001, 0.25, 0.5, 0.75, 0.999);
+    fc.assert(
+      fc.property(
+        membersArb(2),
+        vnodesArb,
+        seedArb,
+        fc.array(weightArb, { minLength: 12, maxLength: 12 }),
+        (members, vnodes, seed, weights) => {
+          const ring = buildRing(members, vnodes);
+          const eligible = weights.slice(0, ring.ids.length);
+          const out = new Uint32Array(ring.ids.length);
+          for (const key of keysFor(seed, ring, 500)) {
+            const count = walkRing(ring, key, eligible, out);
+            const expected = referenceWalk(ring, key, eligible, out.length);
+            if (count !== expected.length || expected.some((m, j) => out[j] !== m)) {
+              expect({ key, eligible, walk: [...out.subarray(0, count)] }).toEqual({ key, eligible, walk: expected });
+            }
+          }
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  test("raising one member's weight only moves keys onto it, each from its successor-path primary", () => {
+    fc.assert(
+      fc.property(
+        membersArb(2),
+        vnodesArb,
+        seedArb,
+        fc.nat(),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (members, vnodes, seed, pick, w1, w2) => {
+          const ring = buildRing(members, vnodes);
+          const m = pick % ring.ids.length;
+          const [low, high] = w1 <= w2 ? [w1, w2] : [w2, w1];
+          const weightsAt = (w: number) => ring.ids.map((_, i) => (i === m ? w : 1));
+          const [atLow, atHigh, without] = [weightsAt(low), weightsAt(high), weightsAt(0)];
+          const [a, b, c] = [new Uint32Array(1), new Uint32Array(1), new Uint32Array(1)];
+          for (const key of keysFor(seed, ring, 500)) {
+            walkRing(ring, key, atLow, a);
+            walkRing(ring, key, atHigh, b);
+            walkRing(ring, key, without, c);
+            const ok = (a[0] === m ? b[0] === m : b[0] === a[0] || b[0] === m) && (a[0] === m || a[0] === c[0]);
+            if (!ok) expect({ key, low, high, primaries: [a[0], b[0], c[0]] }).toEqual({ key, m });
+          }
+        },
+      ),
       RUNS,
     );
   });
@@ -488,6 +617,15 @@ describe("walkRing edge cases", () => {
     }
   });
 
+  test("weights above 1 take, and negative, NaN and missing weights skip", () => {
+    const out = new Uint32Array(6);
+    for (const key of keyHashes(4, 500)) {
+      expect(walkRing(ring, key, [2, 1e9, Infinity, 1, 1.5, true], out)).toBe(6);
+      expect(walkRing(ring, key, [-1, Number.NaN, -Infinity, 0, -0, false], out)).toBe(0);
+      expect(walkRing(ring, key, [1, 1, 1], out)).toBe(3);
+    }
+  });
+
   test("a single eligible member is found from any key", () => {
     const out = new Uint32Array(3);
     for (let only = 0; only < 6; only++) {
@@ -530,6 +668,28 @@ describe("distribution (fixed ids, printed for the record)", { timeout: 30_000 }
     }
     console.log(`removal spread: keys of origin-0 moved to ${landed.size} of 9 members`, Object.fromEntries(landed));
     expect(landed.size).toBeGreaterThanOrEqual(5);
+  });
+
+  test("weight w on one of 10 members (160 vnodes) gives it w × its full share ± 0.002 of 200,000 keys", () => {
+    const ring = buildRing(equalMembers(10), 160);
+    const keys = keyHashes(0x5eed1e55, 200_000);
+    const out = new Uint32Array(1);
+    const rows: string[] = [];
+    for (let m = 0; m < 10; m += 3) {
+      const shareAt = (w: number) => {
+        const eligible = ring.ids.map((_, i) => (i === m ? w : 1));
+        let owned = 0;
+        for (const key of keys) if (walkRing(ring, key, eligible, out) === 1 && out[0] === m) owned++;
+        return owned / keys.length;
+      };
+      const full = shareAt(1);
+      for (const w of [0, 0.1, 0.25, 0.5, 0.75, 0.9]) {
+        const share = shareAt(w);
+        rows.push(`${ring.ids[m]} w=${w}: ${share.toFixed(4)} (w × ${full.toFixed(4)} = ${(w * full).toFixed(4)})`);
+        expect(Math.abs(share - w * full)).toBeLessThanOrEqual(0.002);
+      }
+    }
+    console.log(`fractional weights:\n  ${rows.join("\n  ")}`);
   });
 
   test("adding an 11th member to 10 (160 vnodes) moves 1/11 ± 0.03 of keys, all to the newcomer", () => {

@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, test } from "vitest";
 import { parseSettings, type Settings } from "../../src/core/config.ts";
 import type { Env } from "../../src/worker/env.ts";
 import { cacheStatus, currentTable, resetRoutingCache, type SnapshotReader } from "../../src/worker/routing-cache.ts";
+import { UNKNOWN_HEALTH } from "../../src/core/routing-table.ts";
 import type { SnapshotUpdate } from "../../src/worker/ring-store.ts";
 
 const settings: Settings = (() => {
@@ -20,6 +21,8 @@ const origin = (id: string) => ({
   weight: 1,
   region: null,
   state: "active" as const,
+  drainStartedAt: null,
+  health: UNKNOWN_HEALTH,
 });
 const snapshot = (epoch: number, ids: string[]): SnapshotUpdate => ({
   epoch,

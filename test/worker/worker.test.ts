@@ -130,17 +130,18 @@ describe("worker", () => {
     expect(Object.values(await seen()).flat()).toHaveLength(1);
   });
 
-  test("a disabled origin's clients move to their successors within the TTL, and come back when it is re-enabled", async () => {
+  test("a disabled origin's clients move to their successors within the TTL, and come back when it is re-enabled (no slow start)", async () => {
+    const noRamp = { ...(env as Env), SLOW_START_MS: "0" } as Env;
     const clients = Array.from({ length: 60 }, (_, i) => `192.0.2.${i + 1}`);
     const before = new Map<string, string>();
-    for (const ip of clients) before.set(ip, await servedBy(await call("/", { ip })));
+    for (const ip of clients) before.set(ip, await servedBy(await call("/", { ip }, noRamp)));
     const victim = before.get(clients[0]!)!;
 
     await stub().setOriginState(victim, "disabled");
     await new Promise((resolve) => setTimeout(resolve, 250)); // SNAPSHOT_TTL_MS is 200 in tests
-    await call("/", { ip: clients[0] }); // this request starts the background refresh
+    await call("/", { ip: clients[0] }, noRamp); // this request starts the background refresh
     const during = new Map<string, string>();
-    for (const ip of clients) during.set(ip, await servedBy(await call("/", { ip })));
+    for (const ip of clients) during.set(ip, await servedBy(await call("/", { ip }, noRamp)));
     for (const ip of clients) {
       if (before.get(ip) === victim) expect(during.get(ip)).not.toBe(victim);
       else expect(during.get(ip), `${ip} must not move`).toBe(before.get(ip));
@@ -148,8 +149,8 @@ describe("worker", () => {
 
     await stub().setOriginState(victim, "active");
     await new Promise((resolve) => setTimeout(resolve, 250));
-    await call("/", { ip: clients[0] });
-    for (const ip of clients) expect(await servedBy(await call("/", { ip }))).toBe(before.get(ip));
+    await call("/", { ip: clients[0] }, noRamp);
+    for (const ip of clients) expect(await servedBy(await call("/", { ip }, noRamp))).toBe(before.get(ip));
   });
 
   test("invalid settings answer 503 without a detail, and contact no origin", async () => {
