@@ -21,7 +21,19 @@ const wranglerBin = path.join(
 );
 const wrangler = spawn(
   process.execPath,
-  [wranglerBin, "dev", "--ip", "127.0.0.1", "--port", String(port), "--test-scheduled", "--var", `ORIGINS:${list}`],
+  [
+    wranglerBin,
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--test-scheduled",
+    "--var",
+    `ORIGINS:${list}`,
+    "--var",
+    "HEALTH_PATH:/healthz",
+  ],
   {
     stdio: ["ignore", "inherit", "inherit"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },

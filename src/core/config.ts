@@ -37,6 +37,7 @@ export interface Settings {
   readonly ejectBaseMs: number;
   readonly ejectMaxMs: number;
   readonly ejectMaxPercent: number;
+  readonly ejectWindowMs: number;
   readonly panicPercent: number;
   readonly slowStartMs: number;
   readonly drainMs: number;
@@ -92,6 +93,7 @@ export const INTEGER_SETTINGS: readonly IntegerSetting[] = [
   setting("EJECT_BASE_MS", "ejectBaseMs", 30_000, 100, 3_600_000),
   setting("EJECT_MAX_MS", "ejectMaxMs", 300_000, 100, 86_400_000),
   setting("EJECT_MAX_PERCENT", "ejectMaxPercent", 10, 0, 100),
+  setting("EJECT_WINDOW_MS", "ejectWindowMs", 10_000, 100, 3_600_000),
   setting("PANIC_THRESHOLD_PERCENT", "panicPercent", 50, 0, 100),
   setting("SLOW_START_MS", "slowStartMs", 30_000, 0, 3_600_000),
   setting("DRAIN_MS", "drainMs", 60_000, 0, 86_400_000),

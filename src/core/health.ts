@@ -19,6 +19,12 @@ export interface HealthSettings {
   readonly ejectMaxMs: number;
   /** At most this share of origins ejected at once (at least one always may be). */
   readonly ejectMaxPercent: number;
+  /**
+   * A run of failures older than this is forgotten. Isolates report only when they saw failures
+   * (that keeps the object's load near zero while all is well), so the successes of silent
+   * isolates never arrive to break a run: time has to.
+   */
+  readonly ejectWindowMs: number;
 }
 
 /** The defaults, taken from HAProxy's `check` and Envoy's outlier detection (sources on each line). */
@@ -29,6 +35,7 @@ export const DEFAULT_HEALTH_SETTINGS: HealthSettings = {
   ejectBaseMs: 30_000, // Envoy base_ejection_time: default 30s, multiplied by the times ejected
   ejectMaxMs: 300_000, // Envoy max_ejection_time: default 300s
   ejectMaxPercent: 10, // Envoy max_ejection_percent: default 10, "will eject at least one host regardless"
+  ejectWindowMs: 10_000, // ours: Envoy counts per proxy and sees every success, so it needs none
 };
 
 /** What the Durable Object stores per origin. */
@@ -45,6 +52,8 @@ export interface HealthRecord {
   readonly error: string | null;
   /** Consecutive failed client requests, merged over isolates. */
   readonly passiveFailures: number;
+  /** When the last failure report arrived (the run expires ejectWindowMs after it). */
+  readonly lastFailureReportAt?: number | null;
   readonly ejectedUntil: number | null;
   /** Ejections in the current streak (drives base × n). */
   readonly ejections: number;
@@ -145,11 +154,11 @@ export function applyReport(
   if (health.status === "down" || isEjected(health, now)) return { health, changed: false };
   // A success anywhere breaks the run: only the failures after this isolate's last success are
   // still consecutive. Reports arrive one by one, so "consecutive" is over their arrival order.
+  const last = health.lastFailureReportAt ?? null;
+  const prior = last !== null && now - last > nonNegative(settings.ejectWindowMs) ? 0 : health.passiveFailures;
   const passiveFailures =
-    report.successes > 0
-      ? report.trailingFailures
-      : Math.min(health.passiveFailures + report.failures, MAX_REPORT_COUNT);
-  const withCount = { ...health, passiveFailures };
+    report.successes > 0 ? report.trailingFailures : Math.min(prior + report.failures, MAX_REPORT_COUNT);
+  const withCount = { ...health, passiveFailures, lastFailureReportAt: report.failures > 0 ? now : last };
   if (passiveFailures < threshold(settings.ejectAfter)) return { health: withCount, changed: false };
   // Without budget the count is kept: a later report ejects once another ejection has ended.
   if (!(budget.ejectedNow < maxEjected(budget.total, settings.ejectMaxPercent))) {

@@ -1,8 +1,9 @@
 /**
  * Passive health: what this isolate's client requests saw of each origin, sent to the Durable
- * Object in one batch at most every REPORT_INTERVAL_MS (`ctx.waitUntil`, off the request path).
- * The object's load from reports is isolates / interval whatever the traffic; the batch holds one
- * entry per origin seen, so its size is bounded by the number of origins.
+ * Object in one batch at most every REPORT_INTERVAL_MS (`ctx.waitUntil`, off the request path),
+ * and only for origins that failed in the meantime: while all is well, isolates send nothing.
+ * The object's load from reports is at most (isolates seeing failures) / interval, whatever the
+ * traffic; a batch holds one entry per failing origin, so its size is bounded by the origins.
  */
 import type { Settings } from "../core/config.ts";
 import type { AttemptOutcome } from "../core/retry.ts";
@@ -19,6 +20,10 @@ interface Counts {
 const pending = new Map<string, Counts>();
 let lastFlushAt = 0;
 let inflight = false;
+let anyFailures = false;
+
+/** Counters stay exact integers and within what the object accepts. */
+const MAX_COUNT = 1_000_000_000;
 
 /**
  * Whether an attempt says the origin works (true), fails (false), or says nothing about it (null):
@@ -43,11 +48,12 @@ export function recordAttempts(attempts: readonly Attempt[]): void {
       pending.set(originId, counts);
     }
     if (verdict) {
-      counts.successes++;
+      counts.successes = Math.min(counts.successes + 1, MAX_COUNT);
       counts.trailingFailures = 0;
     } else {
-      counts.failures++;
-      counts.trailingFailures++;
+      counts.failures = Math.min(counts.failures + 1, MAX_COUNT);
+      counts.trailingFailures = Math.min(counts.trailingFailures + 1, MAX_COUNT);
+      anyFailures = true;
     }
   }
 }
@@ -63,9 +69,16 @@ export function flushReports(
   onEpoch: (epoch: number) => void,
   now: number = Date.now(),
 ): void {
-  if (pending.size === 0 || inflight || now - lastFlushAt < settings.reportIntervalMs) return;
-  const batch: ReportEntry[] = [...pending].map(([id, counts]) => ({ id, ...counts }));
-  pending.clear();
+  if (!anyFailures || inflight || now - lastFlushAt < settings.reportIntervalMs) return;
+  // Successes of origins that did not fail stay here (bounded counters) until they do: they are
+  // only news to the object once it has failures to weigh them against.
+  const batch: ReportEntry[] = [];
+  for (const [id, counts] of pending) {
+    if (counts.failures === 0) continue;
+    batch.push({ id, ...counts });
+    pending.delete(id);
+  }
+  anyFailures = false;
   lastFlushAt = now;
   inflight = true;
   ctx.waitUntil(
@@ -87,4 +100,5 @@ export function resetReports(): void {
   pending.clear();
   lastFlushAt = 0;
   inflight = false;
+  anyFailures = false;
 }

@@ -21,8 +21,7 @@ import type { AdminState, OriginRecord, Snapshot } from "../core/routing-table.t
 import type { Env } from "./env.ts";
 import { probeOrigin } from "./prober.ts";
 
-/** The one object name every isolate talks to. */
-export const RING_OBJECT_NAME = "ring";
+export { RING_OBJECT_NAME } from "./object-name.ts";
 
 /** A snapshot plus what the object knows about its bootstrap list. */
 export interface StoreSnapshot extends Snapshot {
@@ -255,8 +254,10 @@ export class RingStore extends DurableObject<Env> {
   private applyProbeResult(row: OriginRow, result: ProbeResult, settings: Settings): boolean {
     const before = readHealth(row);
     const { health, changed } = applyProbe(before, result, healthSettings(settings));
-    if (before.status !== health.status)
-      console.warn(`origin ${row.id} is ${health.status} (${health.error ?? "passing"})`);
+    if (before.status !== health.status) {
+      const log = health.status === "down" ? console.warn : console.log;
+      log(`origin ${row.id} is ${health.status}${health.error === null ? "" : ` (${health.error})`}`);
+    }
     this.writeHealth(row.id, health);
     return changed;
   }
@@ -416,5 +417,6 @@ function healthSettings(settings: Settings): HealthSettings {
     ejectBaseMs: settings.ejectBaseMs,
     ejectMaxMs: settings.ejectMaxMs,
     ejectMaxPercent: settings.ejectMaxPercent,
+    ejectWindowMs: settings.ejectWindowMs,
   };
 }

@@ -74,6 +74,7 @@ describe("defaults", () => {
       ejectBaseMs: 30_000,
       ejectMaxMs: 300_000,
       ejectMaxPercent: 10,
+      ejectWindowMs: 10_000,
     });
   });
 
@@ -314,6 +315,30 @@ describe("applyReport: counting consecutive failures", () => {
     const noBudget = { ejectedNow: 10, total: 10 };
     const { health } = applyReport(start, failures(MAX_REPORT_COUNT), S, T0, noBudget);
     expect(health.passiveFailures).toBe(MAX_REPORT_COUNT);
+  });
+});
+
+describe("applyReport: the failure window", () => {
+  const failures = (n: number): TrafficReport => ({ successes: 0, failures: n, trailingFailures: n });
+
+  test("a run of failures is forgotten once no failure report arrived for longer than ejectWindowMs", () => {
+    let h = applyReport(INITIAL_HEALTH, failures(4), S, T0, ROOM).health;
+    h = applyReport(h, failures(1), S, T0 + S.ejectWindowMs + 1, ROOM).health;
+    expect(h).toMatchObject({ passiveFailures: 1, ejectedUntil: null });
+  });
+
+  test("failures within the window keep counting, and each report restarts the window", () => {
+    let h = applyReport(INITIAL_HEALTH, failures(2), S, T0, ROOM).health;
+    h = applyReport(h, failures(2), S, T0 + S.ejectWindowMs, ROOM).health;
+    const last = applyReport(h, failures(1), S, T0 + 2 * S.ejectWindowMs, ROOM);
+    expect(last.changed).toBe(true);
+    expect(last.health.ejectedUntil).toBe(T0 + 2 * S.ejectWindowMs + S.ejectBaseMs);
+  });
+
+  test("a success-only report does NOT restart the window", () => {
+    let h = applyReport(INITIAL_HEALTH, failures(4), S, T0, ROOM).health;
+    h = applyReport(h, { successes: 3, failures: 0, trailingFailures: 0 }, S, T0 + 1, ROOM).health;
+    expect(h.lastFailureReportAt).toBe(T0);
   });
 });
 

@@ -5,6 +5,12 @@ import http from "node:http";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { startOrigins, type DemoOrigin } from "../../scripts/demo-origins.ts";
+import { RING_OBJECT_NAME } from "../../src/worker/object-name.ts";
+
+/** The ring object's RPC methods the end-to-end tests call (src/worker/ring-store.ts). */
+export interface RingRpc {
+  setOriginState(id: string, state: string): Promise<{ ok: boolean }>;
+}
 
 /** A running balancer and its origins. */
 export interface Balancer {
@@ -12,6 +18,8 @@ export interface Balancer {
   readonly origins: DemoOrigin[];
   /** GET (or another method) as the client `ip`; resolves with status, serving origin and body. */
   request(path: string, ip: string, init?: { method?: string; body?: string }): Promise<Served>;
+  /** The ring Durable Object, over Miniflare's binding proxy (JS RPC from Node). */
+  ring(): Promise<RingRpc>;
   close(): Promise<void>;
 }
 
@@ -61,6 +69,10 @@ export async function startBalancer(ids: readonly string[], vars: Record<string,
         origin: response.headers.get("x-origin-id"),
         body: await response.text(),
       };
+    },
+    async ring() {
+      const namespace = await mf.getDurableObjectNamespace("RING");
+      return namespace.get(namespace.idFromName(RING_OBJECT_NAME)) as unknown as RingRpc;
     },
     async close() {
       await mf.dispose();

@@ -127,7 +127,10 @@ describe("passive health: ejection from client traffic, before any probe", () =>
     const killedAt = Date.now();
     let requests = 0;
     let ejected: Status | null = null;
+    // Paced at one request per 50 ms: reports go out at most every REPORT_INTERVAL_MS, so how many
+    // requests it takes depends on the request rate; at this pace each report carries about two.
     while (ejected === null && requests < 200) {
+      await sleep(50);
       const response = await lb.request("/", victims[requests % victims.length]!);
       expect(response.status).toBe(200);
       requests++;
@@ -136,13 +139,61 @@ describe("passive health: ejection from client traffic, before any probe", () =>
     }
     console.log(
       `passive path: p3 killed; ejected and skipped after ${requests} client requests, ${Date.now() - killedAt} ms ` +
-        `(EJECT_AFTER_FAILURES 5, REPORT_INTERVAL_MS 100), probe rounds run: ${ejected?.lastProbeRoundAt === null ? 0 : "some"}`,
+        `(one request per 50 ms, EJECT_AFTER_FAILURES 5, REPORT_INTERVAL_MS 100), probe rounds run: ${ejected?.lastProbeRoundAt === null ? 0 : "some"}`,
     );
     expect(ejected).not.toBeNull();
     expect(ejected!.lastProbeRoundAt).toBeNull();
-    expect(requests).toBeLessThanOrEqual(20);
+    expect(requests).toBeLessThanOrEqual(15);
     const after = await mapping(lb);
     after.forEach((origin, i) => expect(origin).toBe(before[i] === "p3" ? after[i] : before[i]));
     expect(after.filter((o) => o === "p3" || o === "none")).toHaveLength(0);
+  });
+});
+
+describe("drain", () => {
+  let lb: Balancer;
+  const DRAIN_MS = 3_000;
+  beforeAll(async () => {
+    lb = await startBalancer(["d1", "d2", "d3", "d4"], {
+      HEALTH_INTERVAL_MS: "0",
+      SNAPSHOT_TTL_MS: "100",
+      DRAIN_MS: String(DRAIN_MS),
+    });
+  });
+  afterAll(() => lb?.close());
+
+  test("a draining origin's clients move to their successors over DRAIN_MS, each once; nobody else moves", async () => {
+    const before = await mapping(lb);
+    const owned = before.filter((o) => o === "d3").length;
+    const change = await (await lb.ring()).setOriginState("d3", "draining");
+    expect(change).toMatchObject({ ok: true });
+    const samples: string[][] = [];
+    const drainEnds = Date.now() + DRAIN_MS + 500;
+    while (Date.now() < drainEnds) samples.push(await mapping(lb));
+    samples.push(await mapping(lb));
+
+    let flapped = 0;
+    let movedNeedlessly = 0;
+    const progress: number[] = [];
+    samples.forEach((sample) => progress.push(sample.filter((o) => o === "d3").length));
+    clients.forEach((_, i) => {
+      const path = samples.map((sample) => sample[i]!);
+      if (before[i] === "d3") {
+        const left = path.findIndex((o) => o !== "d3");
+        if (left === -1 || path.slice(left).some((o) => o === "d3" || o !== path[left])) flapped++;
+      } else if (path.some((origin) => origin !== before[i])) movedNeedlessly++;
+    });
+    console.log(
+      `drain over ${DRAIN_MS} ms: d3 held ${owned}/${clients.length} clients; on d3 per sample ${JSON.stringify(progress)}; ` +
+        `flapped ${flapped}, other clients moved ${movedNeedlessly}`,
+    );
+    expect(samples.length).toBeGreaterThanOrEqual(3);
+    expect(flapped).toBe(0);
+    expect(movedNeedlessly).toBe(0);
+    expect(samples[samples.length - 1]!.filter((o) => o === "d3")).toHaveLength(0);
+    const status = await (await fetch(new URL("/__lb/status", lb.url))).json();
+    expect(
+      (status as { origins: { id: string; drainProgress: number | null }[] }).origins.find((o) => o.id === "d3"),
+    ).toMatchObject({ drainProgress: 1 });
   });
 });

@@ -41,18 +41,28 @@ describe("health reporter", () => {
     expect(total).toBe(801); // flushes at requests 0, 200, …, 800; the last 199 wait for the next interval
   });
 
-  test("one entry per origin, with consecutive failures since its last success", async () => {
+  test("one entry per failing origin, with consecutive failures since its last success", async () => {
     const received: ReportEntry[][] = [];
     const ctx = createExecutionContext();
     recordAttempts([failure("a"), success("a"), failure("a"), failure("a"), success("b")]);
     flushReports(fakeEnv(received), settings, ctx, () => undefined, 5_000);
     await waitOnExecutionContext(ctx);
-    expect(received).toEqual([
-      [
-        { id: "a", successes: 1, failures: 3, trailingFailures: 2 },
-        { id: "b", successes: 1, failures: 0, trailingFailures: 0 },
-      ],
-    ]);
+    expect(received).toEqual([[{ id: "a", successes: 1, failures: 3, trailingFailures: 2 }]]);
+  });
+
+  test("sends NOTHING while all is well; held successes ride along with the origin's next failure", async () => {
+    const received: ReportEntry[][] = [];
+    const ctx = createExecutionContext();
+    for (let i = 0; i < 50; i++) {
+      recordAttempts([success("a"), success("b")]);
+      flushReports(fakeEnv(received), settings, ctx, () => undefined, 10_000 + i * 1_000);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    expect(received).toHaveLength(0);
+    recordAttempts([failure("b")]);
+    flushReports(fakeEnv(received), settings, ctx, () => undefined, 100_000);
+    await waitOnExecutionContext(ctx);
+    expect(received).toEqual([[{ id: "b", successes: 50, failures: 1, trailingFailures: 1 }]]);
   });
 
   test("4xx answers and 501 never count; 5xx, timeouts and lost connections do", () => {
