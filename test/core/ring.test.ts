@@ -2,21 +2,7 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { xxh32String } from "../../src/core/hash.ts";
 import { buildRing, firstPointAt, keyThreshold, walkRing, type Ring, type RingMember } from "../../src/core/ring.ts";
-
-// Deterministic stream of unsigned 32-bit key hashes (splitmix32), so a fast-check run draws one
-// seed instead of thousands of integers while still covering the whole key space.
-function keyHashes(seed: number, count: number): Uint32Array {
-  const keys = new Uint32Array(count);
-  let s = seed | 0;
-  for (let i = 0; i < count; i++) {
-    s = (s + 0x9e3779b9) | 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    keys[i] = (z ^ (z >>> 16)) >>> 0;
-  }
-  return keys;
-}
+import { keyHashes } from "./key-hashes.ts";
 
 // Random keys plus the boundaries of every point (just below, at, just above) and the ends of
 // the key space, where off-by-one errors in the search and the wrap-around would show.
