@@ -2,12 +2,21 @@
  * Real HTTP origins on loopback, for `npm start` and for the tests. Each answers with its id
  * (body and `X-Origin-Id`) and records what it received. Its health path (`/healthz` unless
  * set) answers with a status of its own and is counted apart (`healthChecks`), so tests can fail
- * an origin's health check while its client requests still work. Tests steer them in process
+ * an origin's health check while its client requests still work. Paths under `/_special/` stream,
+ * reset mid-body, compress, set several cookies, redirect or answer 204/304 (see `special`), and
+ * any path accepts a WebSocket upgrade and echoes "<id>:<message>". Tests steer them in process
  * (`setStatus`, `stop`) or, from inside workerd, over HTTP under `/_control/` when started with
  * `control: true`.
  */
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { gzipSync } from "node:zlib";
+import { createRequire } from "node:module";
+import type { WebSocketServer as WebSocketServerType } from "ws";
+
+// Through Node's own resolver: the Workers vitest project resolves bare imports with the
+// "browser"/"worker" conditions, where `ws` is a client-only stub.
+const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketServer: typeof WebSocketServerType };
 
 /** What an origin saw of one request. */
 export interface SeenRequest {
@@ -26,6 +35,10 @@ export interface DemoOrigin {
   readonly seen: SeenRequest[];
   /** How many requests reached the health path. */
   readonly healthChecks: () => number;
+  /** How many WebSocket handshakes it accepted. */
+  readonly upgrades: () => number;
+  /** When `/_special/stream` last sent its final chunk (ms since the Unix epoch), or null. */
+  readonly streamEndedAt: () => number | null;
   /** Answer the health path with this status from now on (200 is normal). */
   setHealthStatus(status: number): void;
   /** Answer every request with this status from now on (200 is normal). */
@@ -70,6 +83,9 @@ export async function startOrigin(id: string, options: OriginOptions = {}): Prom
         const verdict = healthStatus;
         answer = () =>
           res.writeHead(verdict, { "content-type": "text/plain" }).end(verdict === 200 ? "ok\n" : "unhealthy\n");
+      } else if (url.startsWith("/_special/")) {
+        seen.push({ method: req.method ?? "", url, headers: req.headers, bodyBytes });
+        answer = () => special(url, res);
       } else {
         seen.push({ method: req.method ?? "", url, headers: req.headers, bodyBytes });
         const body = JSON.stringify({
@@ -93,10 +109,86 @@ export async function startOrigin(id: string, options: OriginOptions = {}): Prom
       timers.add(timer);
     });
   });
+  // WebSocket echo on any path: answers "<id>:<message>"; `upgrades` counts handshakes.
+  const wss = new WebSocketServer({ server });
+  wss.on("connection", (socket) => {
+    upgrades++;
+    socket.on("message", (data) => socket.send(`${id}:${String(data)}`));
+  });
+  let upgrades = 0;
+
   server.on("connection", (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
+
+  /** Answers the `/_special/...` paths the proxy tests need. */
+  function special(url: string, res: http.ServerResponse): void {
+    const [path, query = ""] = url.split("?");
+    const params = new URLSearchParams(query);
+    const headers = { "x-origin-id": id };
+    switch (path) {
+      case "/_special/stream": {
+        // First chunk at once, the rest after `delay` ms: shows whether the proxy streams.
+        res.writeHead(200, { ...headers, "content-type": "text/plain" });
+        res.write("first\n");
+        const timer = setTimeout(
+          () => {
+            timers.delete(timer);
+            streamEndedAt = Date.now();
+            res.end("last\n");
+          },
+          Number(params.get("delay") ?? 500),
+        );
+        timers.add(timer);
+        return;
+      }
+      case "/_special/big": {
+        // `bytes` bytes written in 64 KiB chunks, honouring back-pressure.
+        let left = Number(params.get("bytes") ?? 10_485_760);
+        res.writeHead(200, { ...headers, "content-type": "application/octet-stream", "content-length": String(left) });
+        const chunk = Buffer.alloc(65_536, 97);
+        const pump = () => {
+          while (left > 0) {
+            const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
+            left -= part.length;
+            if (!res.write(part)) return void res.once("drain", pump);
+          }
+          res.end();
+        };
+        return pump();
+      }
+      case "/_special/reset":
+        // Headers and part of the body, then the connection is torn down.
+        res.writeHead(200, { ...headers, "content-type": "text/plain", "content-length": "1000" });
+        res.write("partial");
+        setImmediate(() => res.socket?.destroy());
+        return;
+      case "/_special/gzip": {
+        const body = gzipSync(Buffer.from("compressed ".repeat(500)));
+        res.writeHead(200, {
+          ...headers,
+          "content-encoding": "gzip",
+          "content-length": String(body.length),
+          "content-type": "text/plain",
+        });
+        return void res.end(body);
+      }
+      case "/_special/cookies":
+        res.writeHead(200, { ...headers, "set-cookie": ["a=1; Path=/", "b=2; Path=/; HttpOnly"] });
+        return void res.end("cookies\n");
+      case "/_special/redirect":
+        res.writeHead(302, { ...headers, location: "https://elsewhere.example/next" });
+        return void res.end();
+      case "/_special/204":
+        return void res.writeHead(204, headers).end();
+      case "/_special/304":
+        return void res.writeHead(304, headers).end();
+      default:
+        return void res.writeHead(404, headers).end("no such special\n");
+    }
+  }
+  let streamEndedAt: number | null = null;
 
   function control(url: string, method: string, res: http.ServerResponse): void {
     const delayMatch = /^\/_control\/delay\/(\d{1,6})$/.exec(url);
@@ -129,12 +221,16 @@ export async function startOrigin(id: string, options: OriginOptions = {}): Prom
     url: `http://${host}:${port}`,
     seen,
     healthChecks: () => healthChecks,
+    upgrades: () => upgrades,
+    streamEndedAt: () => streamEndedAt,
     setHealthStatus: (next) => (healthStatus = next),
     setStatus: (next) => (status = next),
     setDelay: (ms) => (delay = ms),
     stop: () =>
       new Promise<void>((resolve) => {
         for (const timer of timers) clearTimeout(timer);
+        for (const client of wss.clients) client.terminate();
+        wss.close();
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();
       }),

@@ -33,6 +33,9 @@ const wrangler = spawn(
     `ORIGINS:${list}`,
     "--var",
     "HEALTH_PATH:/healthz",
+    // A local demo: show which origin answered (X-LB-Origin), which production leaves off.
+    "--var",
+    "DEBUG_HEADERS:true",
   ],
   {
     stdio: ["ignore", "inherit", "inherit"],

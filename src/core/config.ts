@@ -42,6 +42,14 @@ export interface Settings {
   readonly slowStartMs: number;
   readonly drainMs: number;
   readonly reportIntervalMs: number;
+  readonly maxBodyBytes: number;
+  readonly maxHeaderBytes: number;
+  readonly maxUrlBytes: number;
+  readonly retryBudgetPercent: number;
+  readonly retryBudgetMin: number;
+  readonly retryBudgetWindowMs: number;
+  readonly debugHeaders: boolean;
+  readonly viaPseudonym: string;
 }
 
 /** A configuration error that names its field. */
@@ -98,6 +106,17 @@ export const INTEGER_SETTINGS: readonly IntegerSetting[] = [
   setting("SLOW_START_MS", "slowStartMs", 30_000, 0, 3_600_000),
   setting("DRAIN_MS", "drainMs", 60_000, 0, 86_400_000),
   setting("REPORT_INTERVAL_MS", "reportIntervalMs", 1_000, 100, 60_000),
+  // Limits checked before any origin is contacted. Defaults follow Cloudflare's own: 100 MB request
+  // bodies (Free/Pro plans), 16 KB URLs, 32 KB of request headers.
+  setting("MAX_BODY_BYTES", "maxBodyBytes", 104_857_600, 0, 536_870_912),
+  setting("MAX_HEADER_BYTES", "maxHeaderBytes", 32_768, 1_024, 131_072),
+  setting("MAX_URL_BYTES", "maxUrlBytes", 16_384, 256, 65_536),
+  // Retry budget, per isolate and window: retries ≤ 50 % of requests caps attempts at 1.5× load.
+  // (Envoy defaults to 20 %, but of concurrent requests; 20 % per window would be spent by one dead
+  // origin of four, whose clients are 25 % of requests, before passive ejection acts.)
+  setting("RETRY_BUDGET_PERCENT", "retryBudgetPercent", 50, 0, 100),
+  setting("RETRY_BUDGET_MIN", "retryBudgetMin", 10, 0, 1_000),
+  setting("RETRY_BUDGET_WINDOW_MS", "retryBudgetWindowMs", 10_000, 1_000, 600_000),
 ];
 
 /** The default reserved path prefix for the balancer's own routes. */
@@ -108,6 +127,8 @@ export const TEXT_DEFAULTS = {
   HEALTH_PATH: "/",
   HEALTH_METHOD: "GET",
   HEALTH_EXPECTED_STATUS: "200-399",
+  DEBUG_HEADERS: "false",
+  VIA_PSEUDONYM: "edge-affinity-lb",
 } as const;
 
 /** Most origins one deployment may hold (bounds ring memory: see README, "Scale"). */
@@ -125,6 +146,9 @@ const PREFIX_PATTERN = /^(?:\/(?!\.\.?(?:\/|$))[A-Za-z0-9._~-]+)+$/;
 const HEALTH_PATH_PATTERN = /^\/[\x21-\x7e]*$/;
 // A host name with an optional port: letters, digits, dots, hyphens.
 const HOST_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?$/;
+
+// RFC 9110 §5.6.2 token: a Via pseudonym must be one.
+const TOKEN_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/;
 
 const isUnset = (value: unknown) => value === undefined || value === null || value === "";
 
@@ -186,6 +210,16 @@ export function parseSettings(vars: Readonly<Record<string, unknown>>): Result<S
       message: `must be a host name, optionally with a port (got ${JSON.stringify(host)})`,
     });
   } else values.healthHost = host;
+
+  const debug = text("DEBUG_HEADERS", TEXT_DEFAULTS.DEBUG_HEADERS);
+  if (debug === true || debug === "true" || debug === "1") values.debugHeaders = true;
+  else if (debug === false || debug === "false" || debug === "0") values.debugHeaders = false;
+  else errors.push({ field: "DEBUG_HEADERS", message: `must be true or false (got ${JSON.stringify(debug)})` });
+
+  const via = text("VIA_PSEUDONYM", TEXT_DEFAULTS.VIA_PSEUDONYM);
+  if (typeof via !== "string" || !TOKEN_PATTERN.test(via)) {
+    errors.push({ field: "VIA_PSEUDONYM", message: `must be a token of 1–64 characters (got ${JSON.stringify(via)})` });
+  } else values.viaPseudonym = via;
 
   if (errors.length > 0) return { ok: false, errors };
   return { ok: true, value: values as unknown as Settings };

@@ -53,6 +53,8 @@ export interface ForwardInfo {
  */
 export function forwardHeaders(incoming: Headers, info: ForwardInfo): Headers {
   const headers = new Headers(incoming);
+  // RFC 9112 §6.3: with Transfer-Encoding, Content-Length is wrong and must not be forwarded.
+  if (headers.has("transfer-encoding")) headers.delete("content-length");
   stripHopByHop(headers);
   headers.delete("host");
   headers.delete("cf-connecting-ip");

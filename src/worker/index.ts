@@ -5,6 +5,8 @@
  */
 import { parseSettings, type Result, type Settings } from "../core/config.ts";
 import { clientKey } from "../core/client-key.ts";
+import { hasVia } from "../core/forwarded.ts";
+import { checkRequest } from "../core/request-limits.ts";
 import { xxh32 } from "../core/hash.ts";
 import { pickOrigins, type OriginRecord } from "../core/routing-table.ts";
 import type { Env } from "./env.ts";
@@ -64,6 +66,11 @@ async function route(request: Request, env: Env, ctx: ExecutionContext): Promise
   if (isReservedPath(url.pathname, settings.lbPrefix)) {
     return handleReserved(request, env, ctx, { settings, table, now: Date.now });
   }
+  // Our own name in Via means this request already passed through us: a loop (508 Loop Detected,
+  // RFC 5842 §7.2). Checked before anything is contacted, like the limits.
+  if (hasVia(request.headers.get("via"), settings.viaPseudonym)) return errorResponse(508, "loop detected");
+  const refused = checkRequest(request.url, request.headers, settings);
+  if (refused !== null) return errorResponse(refused.status, refused.message);
   const cached = await table();
   if (cached === null) return errorResponse(503, "no origins configured");
 
@@ -75,11 +82,15 @@ async function route(request: Request, env: Env, ctx: ExecutionContext): Promise
   const candidates: OriginRecord[] = [];
   for (let i = 0; i < count; i++) candidates.push(cached.table.origins[walk[i]!]!);
 
-  const { response, attempts } = await proxyRequest(request, url, candidates, settings, {
-    // A parsed address is safe to forward as the client sent it; a malformed one is not forwarded.
-    clientIp: key.kind === "fallback" ? null : header!.trim(),
-    proto: url.protocol.slice(0, -1),
-    host: url.host,
+  const { response, attempts } = await proxyRequest(request, url, candidates, {
+    settings,
+    epoch: cached.table.epoch,
+    info: {
+      // A parsed address is safe to forward as the client sent it; a malformed one is not forwarded.
+      clientIp: key.kind === "fallback" ? null : header!.trim(),
+      proto: url.protocol.slice(0, -1),
+      host: url.host,
+    },
   });
   if (attempts.length > 0) {
     recordAttempts(attempts);

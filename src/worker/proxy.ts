@@ -1,11 +1,21 @@
 /**
  * Sends a request to its primary origin and, when that fails in a way that is safe to retry, to
  * the next ring successor (DESIGN.md: "Retries are safe"). Every attempt has its own timeout;
- * one deadline bounds them all; every attempt goes to a different origin.
+ * one deadline bounds them all; every attempt goes to a different origin; retries are capped by a
+ * per-isolate budget. Bodies stream in both directions; WebSocket upgrades go to the primary only.
  */
 import type { Settings } from "../core/config.ts";
 import { forwardHeaders, responseHeaders, type ForwardInfo } from "../core/forward-headers.ts";
+import { appendForwarded, appendVia, forwardedElement } from "../core/forwarded.ts";
+import { bodyCounter, declaredLength } from "../core/request-limits.ts";
 import { shouldRetry, type AttemptOutcome } from "../core/retry.ts";
+import {
+  createRetryBudget,
+  recordRequest,
+  tryAcquireRetry,
+  type RetryBudget,
+  type RetryBudgetSettings,
+} from "../core/retry-budget.ts";
 import type { OriginRecord } from "../core/routing-table.ts";
 import { targetUrl } from "../core/target-url.ts";
 
@@ -27,56 +37,81 @@ export interface ProxyDeps {
   readonly now: () => number;
 }
 
-const DEFAULT_DEPS: ProxyDeps = {
-  fetch: (input, init) => fetch(input, init),
-  now: Date.now,
-};
+/** What the proxy needs besides the request. */
+export interface ProxyContext {
+  readonly settings: Settings;
+  readonly info: ForwardInfo;
+  /** The routing table's epoch (a debug header). */
+  readonly epoch: number;
+}
+
+/** Tells the origin which origin is the client's next one on the ring (for session replication). */
+export const SUCCESSOR_HEADER = "x-lb-successor";
+
+const DEFAULT_DEPS: ProxyDeps = { fetch: (input, init) => fetch(input, init), now: Date.now };
+
+// Per isolate: retries in the last window against requests in it.
+let budget: RetryBudget = createRetryBudget();
+
+/** Forgets the retry budget (tests only: module scope outlives a test). */
+export function resetRetryBudget(): void {
+  budget = createRetryBudget();
+}
 
 /** A short error response: no origin URL, no stack trace. */
-export function errorResponse(status: 502 | 503 | 504, text: string): Response {
+export function errorResponse(status: 400 | 413 | 414 | 431 | 502 | 503 | 504 | 508, text: string): Response {
   return new Response(`${text}\n`, {
     status,
-    headers: {
-      "content-type": "text/plain; charset=utf-8",
-      "cache-control": "no-store",
-    },
+    headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
   });
 }
 
+/** True for a WebSocket upgrade request (RFC 6455 §4.1). */
+export function isWebSocketUpgrade(request: Request): boolean {
+  return request.headers.get("upgrade")?.toLowerCase() === "websocket";
+}
+
 /**
- * Proxies `request` to `candidates` in order (primary first). Bodies up to REPLAY_BODY_LIMIT
- * with a declared length are buffered so that a retry can resend them; other bodies stream
- * through and are never retried.
+ * Proxies `request` to `candidates` in order (primary first). Bodies up to REPLAY_BODY_LIMIT with
+ * a declared length are buffered so a retry can resend them; other bodies stream through, are
+ * counted against MAX_BODY_BYTES when their length is unknown, and are never retried.
  */
 export async function proxyRequest(
   request: Request,
   url: URL,
   candidates: readonly OriginRecord[],
-  settings: Settings,
-  info: ForwardInfo,
+  context: ProxyContext,
   deps: ProxyDeps = DEFAULT_DEPS,
 ): Promise<ProxyResult> {
   if (candidates.length === 0) return { response: errorResponse(503, "no healthy origin"), attempts: [] };
+  const { settings } = context;
+  const headers = originHeaders(request, context);
+  if (isWebSocketUpgrade(request)) return proxyWebSocket(request, url, candidates[0]!, headers, context, deps);
+
+  recordRequest(budget, budgetSettings(settings), deps.now());
   const method = request.method;
-  const { body, replayable } = await prepareBody(request, settings.replayBodyLimit);
-  const headers = forwardHeaders(request.headers, info);
+  const body = prepareBody(request, settings);
+  const payload = body.buffered === null ? body.stream : await body.buffered;
   const deadline = deps.now() + settings.requestDeadlineMs;
   const tries = Math.min(settings.maxAttempts, candidates.length);
   const attempts: Attempt[] = [];
 
   for (let i = 0; i < tries; i++) {
     const origin = candidates[i]!;
-    const budget = Math.min(settings.tryTimeoutMs, deadline - deps.now());
-    if (budget <= 0) break;
+    const remaining = deadline - deps.now();
+    if (remaining <= 0) break;
+    const successor = candidates[i + 1];
+    if (successor === undefined) headers.delete(SUCCESSOR_HEADER);
+    else headers.set(SUCCESSOR_HEADER, successor.id);
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), budget);
+    const timer = setTimeout(() => controller.abort(), Math.min(settings.tryTimeoutMs, remaining));
     let response: Response | null = null;
     let outcome: AttemptOutcome;
     try {
       response = await deps.fetch(targetUrl(origin.url, url.pathname, url.search), {
         method,
         headers,
-        body,
+        body: payload,
         redirect: "manual",
         signal: controller.signal,
       });
@@ -88,33 +123,117 @@ export async function proxyRequest(
       clearTimeout(timer);
     }
     attempts.push({ originId: origin.id, outcome });
-    const last = i === tries - 1;
-    if (response !== null && (last || !shouldRetry(method, outcome, replayable))) {
-      return { response: clientResponse(response, method), attempts };
+    if (body.exceeded()) {
+      await response?.body?.cancel().catch(() => undefined);
+      return { response: errorResponse(413, "request body too large"), attempts };
     }
-    if (response === null && !shouldRetry(method, outcome, replayable)) break;
+    // The budget is asked last, so a refused retry hands the client this attempt's own answer.
+    const retry =
+      i < tries - 1 &&
+      shouldRetry(method, outcome, body.replayable) &&
+      tryAcquireRetry(budget, budgetSettings(settings), deps.now());
+    if (response !== null && !retry) return { response: clientResponse(response, method, context, attempts), attempts };
+    if (!retry) break;
     // Free the connection before the next attempt (at most six per request are open at once).
     await response?.body?.cancel().catch(() => undefined);
   }
-  const timedOut = attempts.length === 0 || attempts[attempts.length - 1]!.outcome.kind === "timeout";
-  return {
-    response: timedOut ? errorResponse(504, "origin timed out") : errorResponse(502, "origin failed"),
-    attempts,
-  };
+  const last = attempts[attempts.length - 1];
+  const timedOut = last === undefined || last.outcome.kind === "timeout";
+  return { response: errorResponse(timedOut ? 504 : 502, timedOut ? "origin timed out" : "origin failed"), attempts };
 }
 
-async function prepareBody(request: Request, limit: number): Promise<{ body: BodyInit | null; replayable: boolean }> {
-  if (request.body === null || request.method === "GET" || request.method === "HEAD")
-    return { body: null, replayable: true };
-  // Trust Content-Length only without Transfer-Encoding (RFC 9112 §6.3).
-  const declared = request.headers.has("transfer-encoding") ? null : request.headers.get("content-length");
-  const length = declared !== null && /^\d+$/.test(declared) ? Number(declared) : NaN;
-  if (length <= limit) return { body: await request.arrayBuffer(), replayable: true };
-  return { body: request.body, replayable: false };
+/** The request headers every attempt sends (the successor hint is set per attempt). */
+function originHeaders(request: Request, { info, settings }: ProxyContext): Headers {
+  const headers = forwardHeaders(request.headers, info);
+  // Added after the hop-by-hop strip, so a client's Connection header cannot remove them.
+  headers.set("forwarded", appendForwarded(request.headers.get("forwarded"), forwardedElement(info)));
+  headers.set("via", appendVia(request.headers.get("via"), settings.viaPseudonym));
+  return headers;
 }
 
-function clientResponse(response: Response, method: string): Response {
+/** An upgrade goes to the primary only: a WebSocket is a session, so it stays pinned and is never retried. */
+async function proxyWebSocket(
+  request: Request,
+  url: URL,
+  origin: OriginRecord,
+  headers: Headers,
+  context: ProxyContext,
+  deps: ProxyDeps,
+): Promise<ProxyResult> {
+  headers.set("upgrade", "websocket");
+  let outcome: AttemptOutcome;
+  try {
+    const response = await deps.fetch(targetUrl(origin.url, url.pathname, url.search), {
+      method: request.method,
+      headers,
+      signal: AbortSignal.timeout(Math.min(context.settings.tryTimeoutMs, context.settings.requestDeadlineMs)),
+    });
+    outcome = { kind: "response", status: response.status };
+    const attempts = [{ originId: origin.id, outcome }];
+    if (response.webSocket !== null) {
+      return { response: new Response(null, { status: 101, webSocket: response.webSocket }), attempts };
+    }
+    return { response: clientResponse(response, request.method, context, attempts), attempts };
+  } catch (error) {
+    outcome = error instanceof Error && error.name === "TimeoutError" ? { kind: "timeout" } : { kind: "network-error" };
+    const attempts = [{ originId: origin.id, outcome }];
+    const timedOut = outcome.kind === "timeout";
+    return { response: errorResponse(timedOut ? 504 : 502, timedOut ? "origin timed out" : "origin failed"), attempts };
+  }
+}
+
+interface PreparedBody {
+  /** The whole body, read once, for bodies that may be replayed; null when it streams. */
+  readonly buffered: Promise<ArrayBuffer> | null;
+  readonly stream: ReadableStream | null;
+  readonly replayable: boolean;
+  /** True once a streamed body of unknown length went past MAX_BODY_BYTES. */
+  readonly exceeded: () => boolean;
+}
+
+const NEVER = () => false;
+
+function prepareBody(request: Request, settings: Settings): PreparedBody {
+  if (request.body === null || request.method === "GET" || request.method === "HEAD") {
+    return { buffered: null, stream: null, replayable: true, exceeded: NEVER };
+  }
+  // The entry has refused invalid lengths and declared lengths over MAX_BODY_BYTES already.
+  const declared = declaredLength(request.headers);
+  if (typeof declared === "number" && declared <= settings.replayBodyLimit) {
+    return { buffered: request.arrayBuffer(), stream: null, replayable: true, exceeded: NEVER };
+  }
+  if (typeof declared === "number") return { buffered: null, stream: request.body, replayable: false, exceeded: NEVER };
+  // Unknown length (chunked): count as it streams, and stop the upload past the limit.
+  let exceeded = false;
+  const fits = bodyCounter(settings.maxBodyBytes);
+  const counted = request.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        if (fits(chunk.byteLength)) controller.enqueue(chunk);
+        else {
+          exceeded = true;
+          controller.error(new Error("request body too large"));
+        }
+      },
+    }),
+  );
+  return { buffered: null, stream: counted, replayable: false, exceeded: () => exceeded };
+}
+
+function clientResponse(
+  response: Response,
+  method: string,
+  context: ProxyContext,
+  attempts: readonly Attempt[],
+): Response {
   const headers = responseHeaders(response.headers);
+  // RFC 9110 §7.6.3: a proxy adds itself to Via in both directions.
+  headers.set("via", appendVia(response.headers.get("via"), context.settings.viaPseudonym));
+  if (context.settings.debugHeaders) {
+    headers.set("x-lb-origin", attempts[attempts.length - 1]!.originId);
+    headers.set("x-lb-attempts", String(attempts.length));
+    headers.set("x-lb-epoch", String(context.epoch));
+  }
   // RFC 9110 §6.4.1: HEAD, 204 and 304 carry no content.
   const bodyless = method === "HEAD" || response.status === 204 || response.status === 304;
   return new Response(bodyless ? null : response.body, {
@@ -122,4 +241,18 @@ function clientResponse(response: Response, method: string): Response {
     statusText: response.statusText,
     headers,
   });
+}
+
+let budgetOf: { settings: Settings; value: RetryBudgetSettings } | null = null;
+
+function budgetSettings(settings: Settings): RetryBudgetSettings {
+  if (budgetOf?.settings !== settings) {
+    const value = {
+      percent: settings.retryBudgetPercent,
+      minRetries: settings.retryBudgetMin,
+      windowMs: settings.retryBudgetWindowMs,
+    };
+    budgetOf = { settings, value };
+  }
+  return budgetOf.value;
 }

@@ -37,6 +37,8 @@ const DEFAULTS = {
   healthStatuses: [[200, 399]],
   healthBodyContains: null,
   healthHost: null,
+  debugHeaders: false,
+  viaPseudonym: "edge-affinity-lb",
   ...Object.fromEntries(INTEGER_SETTINGS.map((s) => [s.key, s.fallback])),
 };
 
@@ -60,6 +62,10 @@ describe("parseSettings: health text settings", () => {
     ["HEALTH_BODY_CONTAINS", "", "healthBodyContains", null],
     ["HEALTH_HOST", "app.example.com", "healthHost", "app.example.com"],
     ["HEALTH_HOST", "app.example.com:8443", "healthHost", "app.example.com:8443"],
+    ["DEBUG_HEADERS", "true", "debugHeaders", true],
+    ["DEBUG_HEADERS", true, "debugHeaders", true],
+    ["DEBUG_HEADERS", "0", "debugHeaders", false],
+    ["VIA_PSEUDONYM", "lb-eu.example", "viaPseudonym", "lb-eu.example"],
   ] as const)("%s = %j is accepted", (name, raw, key, value) => {
     expect(settingsOf({ [name]: raw })[key]).toEqual(value);
   });
@@ -77,6 +83,9 @@ describe("parseSettings: health text settings", () => {
     ["HEALTH_BODY_CONTAINS", "x".repeat(257)],
     ["HEALTH_HOST", "http://app.example.com"],
     ["HEALTH_HOST", "app.example.com/x"],
+    ["DEBUG_HEADERS", "yes"],
+    ["VIA_PSEUDONYM", "two words"],
+    ["VIA_PSEUDONYM", "x".repeat(65)],
   ])("%s = %j is refused, naming only that variable", (name, raw) => {
     expect(fields(parseSettings({ [name]: raw }))).toEqual([name]);
   });
