@@ -1,0 +1,301 @@
+/**
+ * Req/s and latency of the balancer in workerd (Miniflare) next to a bare pass-through worker (the
+ * runtime's floor) and, with --baseline <rev>, the balancer built from that revision: one run, one
+ * machine, the same loopback origins, targets one at a time in fresh Miniflares (alternating with
+ * --rounds N; the table then shows medians). A script, not a test. Also writes bench/worker-throughput.md.
+ *
+ *   node scripts/bench-worker.ts [--baseline <rev>] [--seconds 10] [--connections 50] [--warmup 2] [--rounds 1]
+ */
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs, promisify } from "node:util";
+import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
+
+type Generator = "autocannon" | "wrk" | "node:http";
+type Load = { url: string; connections: number; seconds: number; warmup: number; generator: Generator };
+type Result = { rps: number; p50: number; p99: number; errors: number; non2xx: number };
+
+/** 1,000 fixed IPv4 clients in the benchmarking range 198.18.0.0/15. */
+const IPS = Array.from({ length: 1000 }, (_, i) => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`);
+const PATH = "/bench";
+const randomIp = () => IPS[Math.floor(Math.random() * IPS.length)]!;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const log = (message: string) => console.log(`[bench] ${message}`);
+const execFileAsync = promisify(execFile);
+
+if (isMainThread) await main();
+else parentPort!.postMessage(await generate(workerData as Load));
+
+/** In the worker thread: warm up, then measure, with autocannon or a node:http closed loop. */
+async function generate(load: Load): Promise<Result> {
+  const url = new URL(PATH, load.url);
+  if (load.generator === "autocannon") {
+    const name = "autocannon"; // not a dependency: imported by name so the type check ignores it
+    const autocannon = (await import(name)).default;
+    const run = (duration: number) =>
+      autocannon({
+        url: url.href,
+        connections: load.connections,
+        duration,
+        requests: [{ setupRequest: (r: any) => ({ ...r, headers: { ...r.headers, "cf-connecting-ip": randomIp() } }) }],
+      });
+    await run(load.warmup);
+    const r = await run(load.seconds);
+    return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
+  }
+  const agent = new http.Agent({ keepAlive: true, maxSockets: load.connections });
+  const latencies: number[] = [];
+  const state = { measuring: false, stopped: false, errors: 0, non2xx: 0 };
+  const once = () =>
+    new Promise<void>((resolve) => {
+      const start = performance.now();
+      const fail = () => {
+        if (state.measuring) state.errors++;
+        setTimeout(resolve, 10); // no busy spin when the target is down
+      };
+      const req = http.get(url, { agent, headers: { "cf-connecting-ip": randomIp() } }, (res) => {
+        res.on("error", fail).resume();
+        res.on("end", () => {
+          if (state.measuring) latencies.push(performance.now() - start);
+          if (state.measuring && (res.statusCode! < 200 || res.statusCode! > 299)) state.non2xx++;
+          resolve();
+        });
+      });
+      req.on("error", fail);
+    });
+  const loops = Array.from({ length: load.connections }, async () => {
+    while (!state.stopped) await once();
+  });
+  await sleep(load.warmup * 1000);
+  state.measuring = true;
+  const t0 = performance.now();
+  await sleep(load.seconds * 1000);
+  Object.assign(state, { measuring: false, stopped: true });
+  const elapsed = (performance.now() - t0) / 1000;
+  await Promise.all(loops);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (p: number) => latencies[Math.max(0, Math.ceil(p * latencies.length) - 1)] ?? NaN;
+  return { rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), errors: state.errors, non2xx: state.non2xx };
+}
+
+/** wrk (a separate process, so the origin's event loop stays free): warm-up run, then the measured run. */
+async function runWrk(load: Load, tmp: string): Promise<Result> {
+  const script = path.join(tmp, "clients.lua"); // LuaJIT: math.floor, no bit operators
+  fs.writeFileSync(
+    script,
+    `local ips = {${IPS.map((ip) => `"${ip}"`).join(",")}}\n` +
+      `request = function()\n  local ip = ips[math.floor(math.random() * #ips) + 1]\n` +
+      `  return wrk.format("GET", "${PATH}", { ["CF-Connecting-IP"] = ip })\nend\n`,
+  );
+  const threads = `-t${Math.min(2, load.connections)}`; // async: the origin in this process must keep serving
+  const run = (s: number) =>
+    execFileAsync("wrk", [threads, `-c${load.connections}`, `-d${s}s`, "--latency", "-s", script, load.url]);
+  await run(load.warmup);
+  const out = (await run(load.seconds)).stdout;
+  const ms = (p: string) => {
+    const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s)\\b`, "m").exec(out);
+    return m ? Number(m[1]) * { us: 1e-3, ms: 1, s: 1e3 }[m[2] as "us" | "ms" | "s"] : NaN;
+  };
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)?.slice(1) ?? [];
+  const errors = socket.reduce((sum, n) => sum + Number(n), 0);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0); // wrk counts 3xx here too
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  return { rps, p50: ms("50"), p99: ms("99"), errors, non2xx };
+}
+
+/** Medians over the rounds (errors and non-2xx summed), and the range of req/s. */
+function summarize(rs: Result[]) {
+  const of = (key: keyof Result) => rs.map((r) => r[key]).sort((a, b) => a - b);
+  const mid = (key: keyof Result) => of(key)[Math.floor((rs.length - 1) / 2)]!;
+  const sum = (key: keyof Result) => of(key).reduce((a, b) => a + b, 0);
+  const [min, max] = [of("rps")[0]!, of("rps").at(-1)!];
+  return { rps: mid("rps"), p50: mid("p50"), p99: mid("p99"), errors: sum("errors"), non2xx: sum("non2xx"), min, max };
+}
+
+async function main(): Promise<void> {
+  const str = { type: "string" } as const;
+  const { values: v } = parseArgs({
+    options: { baseline: str, seconds: str, connections: str, warmup: str, rounds: str },
+  });
+  const numbers = [v.seconds ?? 10, v.connections ?? 50, v.warmup ?? 2, v.rounds ?? 1].map(Number);
+  const [seconds, connections, warmup, rounds] = numbers as [number, number, number, number];
+  if (!(seconds > 0 && connections >= 1 && warmup >= 0 && rounds >= 1)) throw new Error("bad numeric option");
+  const root = path.resolve(import.meta.dirname, "..");
+  const { Miniflare, convertV4MiniflareOptions } = await import("miniflare");
+  const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
+  const wranglerPkg = createRequire(import.meta.url).resolve("wrangler/package.json");
+  const wrangler = path.join(path.dirname(wranglerPkg), "bin", "wrangler.js");
+  const miniflarePkg = JSON.parse(fs.readFileSync(path.join(root, "node_modules/miniflare/package.json"), "utf8"));
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: root, encoding: "utf8" }).trim();
+  const [generator, generatorLabel]: [Generator, string] = fs.existsSync(path.join(root, "node_modules/autocannon"))
+    ? ["autocannon", "autocannon in a worker thread of this process"]
+    : spawnSync("sh", ["-c", "command -v wrk"]).status === 0
+      ? ["wrk", "wrk (2 threads, its own process)"]
+      : ["node:http", "node:http loop in a worker thread of this process (no autocannon/wrk; shares the CPU)"];
+  const loadAverage = os.loadavg()[0]!.toFixed(2); // others' test runs on this machine skew the numbers
+  if (Number(loadAverage) > 1) log(`warning: 1-min load average is ${loadAverage}; something else is busy`);
+
+  const cleanup: (() => unknown)[] = [];
+  const disposeAll = async () => {
+    for (const task of cleanup.splice(0).reverse()) await Promise.resolve(task()).catch((e) => console.error(e));
+  };
+  process.once("SIGINT", () => void disposeAll().finally(() => process.exit(130)));
+  try {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-worker-"));
+    cleanup.push(() => fs.rmSync(tmp, { recursive: true, force: true }));
+    const origins: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const server = http.createServer((req, res) => {
+        req.resume();
+        res.writeHead(200, { "content-type": "text/plain", "content-length": "3" }).end("ok\n");
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      origins.push(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      cleanup.push(() => new Promise((resolve) => (server.close(resolve), server.closeAllConnections())));
+    }
+    log(`origins: ${origins.join(", ")}`);
+
+    /** Bundles the worker in `dir` exactly as `wrangler deploy` would; returns the script's path. */
+    const build = (label: string, dir: string): string => {
+      const outdir = path.join(tmp, `${label}-dist`);
+      const started = performance.now();
+      const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+      const args = [wrangler, "deploy", "--dry-run", "--outdir", outdir];
+      let out: string;
+      try {
+        out = execFileSync(process.execPath, args, { cwd: dir, env, encoding: "utf8", stdio: "pipe" });
+      } catch (error) {
+        const e = error as { stdout?: string; stderr?: string };
+        process.stderr.write(`${e.stdout ?? ""}${e.stderr ?? ""}`);
+        throw new Error(`wrangler could not build ${label} (output above)`);
+      }
+      const size = /Total Upload: ([^\n]+)/.exec(out)?.[1]?.trim() ?? "size not reported";
+      log(`built ${label} in ${((performance.now() - started) / 1000).toFixed(1)} s (${size})`);
+      const js = fs.readdirSync(outdir).filter((f) => f.endsWith(".js"));
+      return path.join(outdir, js.includes("index.js") ? "index.js" : js[0]!);
+    };
+    /** Miniflare options for the balancer, as test/e2e/harness.ts builds them. */
+    const balancer = (dir: string, scriptPath: string) => {
+      const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(dir, "wrangler.toml"));
+      const list = origins.map((url, i) => ({ id: `origin-${i + 1}`, url }));
+      return {
+        compatibilityDate: workerOptions.compatibilityDate,
+        compatibilityFlags: workerOptions.compatibilityFlags,
+        durableObjects: workerOptions.durableObjects,
+        modules: true,
+        scriptPath,
+        modulesRoot: path.dirname(scriptPath), // the bundle lives outside the cwd
+        bindings: { ...(workerOptions.bindings as Record<string, unknown>), ORIGINS: JSON.stringify(list) },
+      };
+    };
+
+    const barePath = path.join(tmp, "bare.js");
+    fs.writeFileSync(
+      barePath,
+      `const ORIGIN = ${JSON.stringify(origins[0])};\n` +
+        `export default { fetch(req) { const u = new URL(req.url); return fetch(ORIGIN + u.pathname + u.search, req); } };\n`,
+    );
+    const current = balancer(root, build("current", root));
+    const bare = {
+      modules: true,
+      modulesRoot: tmp,
+      scriptPath: barePath,
+      compatibilityDate: current.compatibilityDate,
+    };
+    const targets: { name: string; options: object }[] = [
+      { name: "bare", options: bare },
+      { name: "current", options: current },
+    ];
+    const dirty = git("status", "--porcelain", "--", "src", "wrangler.toml") !== "";
+    const revs = [`current = ${git("rev-parse", "--short", "HEAD")}${dirty ? " + uncommitted changes" : ""}`];
+    if (v.baseline !== undefined) {
+      const rev = git("rev-parse", "--short", `${v.baseline}^{commit}`);
+      const dir = path.join(tmp, "baseline");
+      fs.mkdirSync(dir);
+      const wanted = ["src", "wrangler.toml", "package.json", "tsconfig.json"];
+      const files = wanted.filter(
+        (f) => spawnSync("git", ["cat-file", "-e", `${rev}:${f}`], { cwd: root }).status === 0,
+      );
+      const tar = execFileSync("git", ["archive", rev, ...files], { cwd: root, maxBuffer: 1 << 28 });
+      execFileSync("tar", ["-x", "-C", dir], { input: tar });
+      fs.symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"), "dir");
+      revs.push(`baseline = ${v.baseline} (${rev})`);
+      targets.push({ name: "baseline", options: balancer(dir, build("baseline", dir)) });
+    }
+
+    const results = new Map<string, Result[]>(targets.map((t) => [t.name, []]));
+    for (let round = 1; round <= rounds; round++) {
+      for (const target of targets) {
+        const mf = new Miniflare(convertV4MiniflareOptions({ ...target.options, host: "127.0.0.1", port: 0 } as never));
+        try {
+          const url = (await mf.ready).href;
+          const probe = await fetch(new URL(PATH, url), { headers: { "cf-connecting-ip": IPS[0]! } });
+          await probe.arrayBuffer();
+          const name = rounds > 1 ? `round ${round}/${rounds} ${target.name}` : target.name;
+          log(`${name}: ${url} answers ${probe.status}; ${warmup} s warm-up, ${seconds} s measured…`);
+          const load: Load = { url, connections, seconds, warmup, generator };
+          const r: Result =
+            generator === "wrk"
+              ? await runWrk(load, tmp)
+              : await new Promise((resolve, reject) => {
+                  const worker = new Worker(new URL(import.meta.url), { workerData: load });
+                  worker.once("message", resolve).once("error", reject);
+                  worker.once("exit", (code) => code !== 0 && reject(new Error(`load generator exited with ${code}`)));
+                });
+          results.get(target.name)!.push(r);
+          log(`${name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`);
+        } finally {
+          await mf.dispose();
+        }
+      }
+    }
+
+    const summary = new Map([...results].map(([name, rs]) => [name, summarize(rs)]));
+    const cpus = os.cpus();
+    const header =
+      `Machine: ${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} cores, Node ${process.version}, ` +
+      `miniflare ${miniflarePkg.version} (workerd ${miniflarePkg.dependencies?.workerd ?? "?"}). ` +
+      `Load: ${generatorLabel}, ${connections} connections, ${seconds} s per target after ${warmup} s warm-up` +
+      `${rounds > 1 ? `, ${rounds} alternating rounds (medians; req/s range in brackets)` : ""}, GET ${PATH} as 1,000 ` +
+      `CF-Connecting-IP clients. ${revs.join("; ")}; ORIGINS = 3 node:http origins on loopback, bare forwards to ` +
+      `the first. 1-min load average at start: ${loadAverage}. ${new Date().toISOString()}`;
+    const rows = [...summary].map(([name, r]) => {
+      const rps = `${r.rps.toFixed(0)}${rounds > 1 ? ` (${r.min.toFixed(0)}–${r.max.toFixed(0)})` : ""}`;
+      return `| ${name} | ${rps} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${r.non2xx} |`;
+    });
+    const change = (a: number, b: number) => `${a >= b ? "+" : ""}${((a / b - 1) * 100).toFixed(1)} %`;
+    const compare = (label: string, a?: Result, b?: Result): string[] =>
+      a && b
+        ? [`- ${label}: req/s ${change(a.rps, b.rps)}, p50 ${change(a.p50, b.p50)}, p99 ${change(a.p99, b.p99)}`]
+        : [];
+    const text = [
+      header,
+      "",
+      "| target | req/s | p50 ms | p99 ms | errors | non-2xx |",
+      "| --- | --: | --: | --: | --: | --: |",
+      ...rows,
+      "",
+      ...compare("overhead vs bare (current)", summary.get("current"), summary.get("bare")),
+      ...compare("overhead vs bare (baseline)", summary.get("baseline"), summary.get("bare")),
+      ...compare("current vs baseline", summary.get("current"), summary.get("baseline")),
+    ].join("\n");
+    const file = path.join(root, "bench/worker-throughput.md");
+    const prettier = await import("prettier"); // so `prettier --check .` (npm test) accepts the file
+    const md = await prettier.format(`# Worker throughput\n\n${text}\n`, {
+      ...(await prettier.resolveConfig(file)),
+      filepath: file,
+    });
+    console.log(`\n${md.slice(md.indexOf("\n\n") + 2)}`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, md);
+    log("written to bench/worker-throughput.md");
+  } finally {
+    await disposeAll();
+  }
+}
