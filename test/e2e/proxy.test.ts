@@ -25,7 +25,13 @@ function exchange(
     const result: Exchange = { status: 0, headers: {}, body: Buffer.alloc(0), error: null, firstChunkAt: null };
     const chunks: Buffer[] = [];
     const req = http.request(
-      { host: lb.url.hostname, port: lb.url.port, path, method: options.method ?? "GET", headers: { "cf-connecting-ip": "192.0.2.77", ...options.headers } },
+      {
+        host: lb.url.hostname,
+        port: lb.url.port,
+        path,
+        method: options.method ?? "GET",
+        headers: { "cf-connecting-ip": "192.0.2.77", ...options.headers },
+      },
       (res) => {
         result.status = res.statusCode ?? 0;
         result.headers = res.headers;
@@ -86,7 +92,11 @@ describe("streaming and large bodies", () => {
 describe("limits: refused before any origin is contacted", () => {
   let lb: Balancer;
   beforeAll(async () => {
-    lb = await startBalancer(["l1", "l2"], { MAX_BODY_BYTES: "1048576", MAX_URL_BYTES: "2048", MAX_HEADER_BYTES: "4096" });
+    lb = await startBalancer(["l1", "l2"], {
+      MAX_BODY_BYTES: "1048576",
+      MAX_URL_BYTES: "2048",
+      MAX_HEADER_BYTES: "4096",
+    });
   });
   afterAll(() => lb?.close());
   const contacted = () => lb.origins.reduce((n, o) => n + o.seen.length, 0);
@@ -102,7 +112,8 @@ describe("limits: refused before any origin is contacted", () => {
   test("413 for a chunked body that grows past MAX_BODY_BYTES while it streams", async () => {
     const response = await exchange(lb, "/upload", { method: "POST", body: () => chunked(3_000_000) });
     expect([413, 0]).toContain(response.status); // 0: the runtime may cut the upload connection first
-    for (const o of lb.origins) expect(o.seen.filter((r) => r.url === "/upload" && r.bodyBytes > 1_048_576)).toHaveLength(0);
+    for (const o of lb.origins)
+      expect(o.seen.filter((r) => r.url === "/upload" && r.bodyBytes > 1_048_576)).toHaveLength(0);
   });
 
   test("414 for a URL over MAX_URL_BYTES and 431 for headers over MAX_HEADER_BYTES, with 0 origin requests", async () => {
@@ -240,7 +251,11 @@ describe("WebSockets", () => {
 describe("retry budget", () => {
   let lb: Balancer;
   beforeAll(async () => {
-    lb = await startBalancer(["b1", "b2", "b3"], { RETRY_BUDGET_PERCENT: "0", RETRY_BUDGET_MIN: "2", EJECT_AFTER_FAILURES: "1000" });
+    lb = await startBalancer(["b1", "b2", "b3"], {
+      RETRY_BUDGET_PERCENT: "0",
+      RETRY_BUDGET_MIN: "2",
+      EJECT_AFTER_FAILURES: "1000",
+    });
   });
   afterAll(() => lb?.close());
 
