@@ -28,7 +28,7 @@ const SKIP_SEED = 0x5107_5c1b;
 /** The table size for `count` members. */
 export function slotCount(count: number, slotsPerMember = SLOTS_PER_MEMBER): number {
   const wanted = count * slotsPerMember;
-  return PRIMES.find((p) => p >= wanted) ?? PRIMES[PRIMES.length - 1];
+  return PRIMES.find((p) => p >= wanted) ?? PRIMES[PRIMES.length - 1]!;
 }
 
 /** Builds the balanced ring; members are ordered by id first, so their input order never matters. */
