@@ -52,7 +52,8 @@ for (const n of [10, 100, 1000]) {
     for (const ip of clients) sink += pickOrigins(table, view, xxh32(clientKey(ip).bytes), out) + out[0]!;
     batches.push(Number(process.hrtime.bigint() - start) / clients.length);
   }
-  const memoryKb = (table.ring.points.byteLength + table.ring.owners.byteLength) / 1024;
+  const { points, owners, index } = table.ring;
+  const memoryKb = (points.byteLength + owners.byteLength + index.byteLength) / 1024;
   console.log(
     `${String(n).padStart(7)} | ${median(batches).toFixed(0).padStart(18)} | ${median(builds).toFixed(2).padStart(17)} | ` +
       `${String(table.ring.points.length).padStart(11)} | ${memoryKb.toFixed(0).padStart(14)}` +

@@ -13,7 +13,7 @@
  * were, with a small excess over the ideal that `scripts/ring-quality.ts` measures.
  */
 import { xxh32String } from "./hash.ts";
-import type { Ring, RingMember } from "./ring.ts";
+import { indexPoints, type Ring, type RingMember } from "./ring.ts";
 
 /** Table sizes: primes, so every skip in 1..M−1 visits every slot (Maglev §3.4). */
 const PRIMES = [65_537, 131_071, 262_139, 524_287] as const;
@@ -41,7 +41,10 @@ export function buildSlotRing(members: readonly RingMember[], slotsPerMember = S
   const ids = sorted.map((member) => member.id);
   const idHashes = Uint32Array.from(ids, (id) => xxh32String(id));
   const n = sorted.length;
-  if (n === 0) return { ids, points: new Uint32Array(0), owners: new Uint32Array(0), idHashes };
+  if (n === 0) {
+    const points = new Uint32Array(0);
+    return { ids, points, owners: new Uint32Array(0), idHashes, ...indexPoints(points) };
+  }
 
   const size = slotCount(n, slotsPerMember);
   const owner = new Int32Array(size).fill(-1);
@@ -86,5 +89,5 @@ export function buildSlotRing(members: readonly RingMember[], slotsPerMember = S
     points[i] = Math.floor((i * 4_294_967_296) / size);
     owners[i] = owner[i]!;
   }
-  return { ids, points, owners, idHashes };
+  return { ids, points, owners, idHashes, ...indexPoints(points) };
 }

@@ -697,3 +697,45 @@ describe("distribution (fixed ids, printed for the record)", { timeout: 30_000 }
     expect(Math.abs(share - 1 / 11)).toBeLessThanOrEqual(0.03);
   });
 });
+
+describe("bucket index", () => {
+  /** The plain binary search the index replaces: the reference. */
+  function reference(points: Uint32Array, key: number): number {
+    let lo = 0;
+    let hi = points.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (points[mid]! < key >>> 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === points.length ? 0 : lo;
+  }
+
+  test("firstPointAt agrees with a binary search for every ring size, at and around every point", () => {
+    for (const [count, vnodes] of [
+      [1, 1],
+      [2, 3],
+      [10, 160],
+      [100, 160],
+      [1000, 20],
+    ] as const) {
+      const ring = buildRing(
+        Array.from({ length: count }, (_, i) => ({ id: `m-${i}`, weight: 1 })),
+        vnodes,
+      );
+      const probes = [0, 1, 0xffffffff, 0xfffffffe, ...keyHashes(count, 2_000)];
+      for (let i = 0; i < ring.points.length; i += Math.max(1, Math.floor(ring.points.length / 500))) {
+        const p = ring.points[i]!;
+        probes.push(p, (p + 1) >>> 0, (p - 1) >>> 0);
+      }
+      for (const key of probes)
+        expect(firstPointAt(ring, key), `${count} members, key ${key}`).toBe(reference(ring.points, key));
+    }
+  });
+
+  test("an empty ring maps every key to 0 and walks nothing", () => {
+    const ring = buildRing([], 160);
+    expect(firstPointAt(ring, 12345)).toBe(0);
+    expect(walkRing(ring, 12345, [], new Uint32Array(3))).toBe(0);
+  });
+});
