@@ -5,13 +5,12 @@
  * (Thaler & Ravishankar 1998) is the reference: it is as balanced as sampling the clients allows.
  * A script, not a test: it prints progress and tables, writes bench/ring-quality.md, asserts nothing.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
-import * as prettier from "prettier";
 import { clientKey, parseIp } from "../src/core/client-key.ts";
 import { xxh32, xxh32String } from "../src/core/hash.ts";
 import { buildRing, walkRing, type Ring, type RingMember } from "../src/core/ring.ts";
+import { table, writeReport } from "./report.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -241,10 +240,6 @@ function excess({ moved, ideal }: { moved: number; ideal: number }): string {
   const delta = moved - ideal;
   return `${delta >= 0 ? "+" : "−"}${Math.abs(delta * 100).toFixed(3)} pp, ×${(moved / ideal).toFixed(2)}`;
 }
-function table(head: string[], rows: string[][]): string {
-  const align = head.map((_, i) => (i === 0 ? "---" : "---:"));
-  return [head, align, ...rows].map((cells) => `| ${cells.join(" | ")} |`).join("\n");
-}
 function perSize(cell: (r: Result, n: number) => string): string {
   const rows = schemes.map((s) => [s.name, ...SIZES.map((n) => cell(results.get(s.name)!.get(n)!, n))]);
   return table(["scheme", ...SIZES.map((n) => `N = ${n.toLocaleString("en")}`)], rows);
@@ -303,11 +298,4 @@ ${table(
 The per-address rows are what a proxy hashing the raw header does (HAProxy \`balance hdr(CF-Connecting-IP)\`, nginx \`hash $http_cf_connecting_ip\`): a /64's addresses scatter.
 ${notes.length > 0 ? "\n" + notes.join("\n\n") + "\n" : ""}`;
 
-// The project's prettier settings, so `prettier --check` accepts the file as written.
-const outPath = new URL("../bench/ring-quality.md", import.meta.url);
-const config = await prettier.resolveConfig(outPath);
-const formatted = await prettier.format(markdown, { ...config, parser: "markdown" });
-console.log("\n" + formatted);
-mkdirSync(new URL("../bench/", import.meta.url), { recursive: true });
-writeFileSync(outPath, formatted);
-log("wrote bench/ring-quality.md");
+await writeReport("ring-quality.md", markdown);
