@@ -14,7 +14,7 @@ import {
   type OriginRecord,
 } from "../src/core/routing-table.ts";
 
-const VNODES = 160;
+const SLOTS_PER_ORIGIN = 100; // RING_SLOTS_PER_ORIGIN default
 const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 // Clients: half IPv4, half IPv6, as header text (the parse is part of the cost).
@@ -37,10 +37,10 @@ for (const n of [10, 100, 1000]) {
     health: UNKNOWN_HEALTH,
   }));
   const builds: number[] = [];
-  let table = buildRoutingTable({ epoch: 1, origins }, VNODES);
+  let table = buildRoutingTable({ epoch: 1, origins }, SLOTS_PER_ORIGIN);
   for (let i = 0; i < 15; i++) {
     const start = process.hrtime.bigint();
-    table = buildRoutingTable({ epoch: 1, origins }, VNODES);
+    table = buildRoutingTable({ epoch: 1, origins }, SLOTS_PER_ORIGIN);
     builds.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
   const view = routingView(table, { slowStartMs: 30_000, drainMs: 60_000, panicPercent: 50 }, Date.now());

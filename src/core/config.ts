@@ -23,7 +23,7 @@ export interface Settings {
   readonly tryTimeoutMs: number;
   readonly requestDeadlineMs: number;
   readonly replayBodyLimit: number;
-  readonly ringVnodes: number;
+  readonly ringSlotsPerOrigin: number;
   readonly healthPath: string;
   readonly healthMethod: "GET" | "HEAD";
   readonly healthStatuses: ReadonlyArray<readonly [number, number]>;
@@ -90,7 +90,7 @@ export const INTEGER_SETTINGS: readonly IntegerSetting[] = [
   setting("TRY_TIMEOUT_MS", "tryTimeoutMs", 10_000, 100, 100_000),
   setting("REQUEST_DEADLINE_MS", "requestDeadlineMs", 30_000, 100, 300_000),
   setting("REPLAY_BODY_LIMIT", "replayBodyLimit", 65_536, 0, 10_485_760),
-  setting("RING_VNODES", "ringVnodes", 160, 1, 1_000),
+  setting("RING_SLOTS_PER_ORIGIN", "ringSlotsPerOrigin", 100, 10, 500),
   // Health. Defaults: HAProxy's rise 2 / fall 3; Envoy's outlier detection (5 consecutive
   // failures, 30 s base ejection, at most 10 % ejected) and panic threshold (50 %).
   setting("HEALTH_INTERVAL_MS", "healthIntervalMs", 10_000, 0, 3_600_000),
@@ -134,7 +134,7 @@ export const TEXT_DEFAULTS = {
 /** Most origins one deployment may hold (bounds ring memory: see README, "Scale"). */
 export const MAX_ORIGINS = 1_000;
 
-/** Largest weight of one origin; with RING_VNODES 160 that is 16,000 ring points. */
+/** Largest weight of one origin (relative to the others: weights share the ring's slots). */
 export const MAX_WEIGHT = 100;
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

@@ -15,7 +15,7 @@ export interface Env {
   readonly TRY_TIMEOUT_MS?: string | number;
   readonly REQUEST_DEADLINE_MS?: string | number;
   readonly REPLAY_BODY_LIMIT?: string | number;
-  readonly RING_VNODES?: string | number;
+  readonly RING_SLOTS_PER_ORIGIN?: string | number;
   /** Health, ejection, ramps and reporting: see README "Health". */
   readonly [setting: string]: unknown;
 }

@@ -157,7 +157,12 @@ function adopt(update: SnapshotUpdate, settings: Settings, receivedAt: number): 
   const previous = state.current;
   let table: RoutingTable;
   if (update.origins !== null) {
-    table = buildRoutingTable({ epoch: update.epoch, origins: update.origins }, settings.ringVnodes);
+    // The ring itself is reused when only health or state changed (same ids and weights).
+    table = buildRoutingTable(
+      { epoch: update.epoch, origins: update.origins },
+      settings.ringSlotsPerOrigin,
+      previous?.table ?? null,
+    );
   } else if (previous?.source === "durable-object" && previous.table.epoch === update.epoch) {
     // Unchanged epoch: the ring is not rebuilt, only the age renewed.
     table = previous.table;
@@ -175,7 +180,7 @@ function fromBootstrap(env: Env, settings: Settings, now: number): CachedTable |
   }
   const snapshot: Snapshot = bootstrapSnapshot(parsed.value);
   return {
-    table: buildRoutingTable(snapshot, settings.ringVnodes),
+    table: buildRoutingTable(snapshot, settings.ringSlotsPerOrigin),
     source: "bootstrap",
     receivedAt: now,
     bootstrapErrors: [],

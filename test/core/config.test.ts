@@ -151,10 +151,10 @@ describe("parseSettings", () => {
     const result = parseSettings({
       IPV4_PREFIX: "33",
       MAX_ATTEMPTS: "0",
-      RING_VNODES: "ten",
+      RING_SLOTS_PER_ORIGIN: "ten",
       LB_PREFIX: "lb",
     });
-    expect(fields(result)).toEqual(["IPV4_PREFIX", "MAX_ATTEMPTS", "RING_VNODES", "LB_PREFIX"]);
+    expect(fields(result)).toEqual(["IPV4_PREFIX", "MAX_ATTEMPTS", "RING_SLOTS_PER_ORIGIN", "LB_PREFIX"]);
   });
 
   test.each(["/__lb", "/ops/lb", "/a", "/a.b~c_d-e/f"])("LB_PREFIX accepts %j", (prefix) => {

@@ -621,3 +621,28 @@ describe("pickOrigins with fractional weights", () => {
     );
   });
 });
+
+describe("buildRoutingTable reuses the ring across health-only epochs", () => {
+  const origin = (id: string, weight = 1, status: "up" | "down" = "up"): OriginRecord => ({
+    id,
+    url: `https://${id}.example`,
+    weight,
+    region: null,
+    state: "active",
+    drainStartedAt: null,
+    health: { status, ejectedUntil: null, recoveredAt: null },
+  });
+
+  test("same ids and weights: the very same ring object; a weight, a member or the setting changed: a new one", () => {
+    const first = buildRoutingTable({ epoch: 1, origins: [origin("a"), origin("b")] }, 100);
+    const healthOnly = buildRoutingTable({ epoch: 2, origins: [origin("b"), origin("a", 1, "down")] }, 100, first);
+    expect(healthOnly.ring).toBe(first.ring);
+    expect(healthOnly.origins.map((o) => o.health.status)).toEqual(["down", "up"]);
+    expect(buildRoutingTable({ epoch: 3, origins: [origin("a", 2), origin("b")] }, 100, first).ring).not.toBe(
+      first.ring,
+    );
+    expect(buildRoutingTable({ epoch: 3, origins: [origin("a"), origin("c")] }, 100, first).ring).not.toBe(first.ring);
+    expect(buildRoutingTable({ epoch: 3, origins: [origin("a")] }, 100, first).ring).not.toBe(first.ring);
+    expect(buildRoutingTable({ epoch: 3, origins: [origin("a"), origin("b")] }, 200, first).ring).not.toBe(first.ring);
+  });
+});
