@@ -48,8 +48,9 @@ export function buildSlotRing(members: readonly RingMember[], slotsPerMember = S
 
   const size = slotCount(n, slotsPerMember);
   const owner = new Int32Array(size).fill(-1);
-  const position = new Float64Array(n);
-  const skip = new Float64Array(n);
+  // Slot numbers stay below 2^20, so plain int32 arithmetic: one add and a compare per probe.
+  const position = new Int32Array(n);
+  const skip = new Int32Array(n);
   const credit = new Float64Array(n);
   const share = new Float64Array(n);
   let maxWeight = 0;
@@ -73,10 +74,15 @@ export function buildSlotRing(members: readonly RingMember[], slotsPerMember = S
       credit[m]! += share[m]!;
       while (credit[m]! >= 1 && filled < size) {
         credit[m]! -= 1;
+        const step = skip[m]!;
         let slot = position[m]!;
-        while (owner[slot]! >= 0) slot = (slot + skip[m]!) % size;
+        while (owner[slot]! >= 0) {
+          slot += step;
+          if (slot >= size) slot -= size;
+        }
         owner[slot] = m;
-        position[m] = (slot + skip[m]!) % size;
+        slot += step;
+        position[m] = slot >= size ? slot - size : slot;
         filled++;
       }
     }
