@@ -2,6 +2,7 @@
  * Settings and the bootstrap origin list, parsed from the Worker's variables. Pure: plain data in,
  * typed results out; every error names the variable (and the origin entry) it comes from.
  */
+import { DEFAULT_HEALTH_SETTINGS as HEALTH } from "./health.ts";
 import { parseStatusRanges } from "./probe-rules.ts";
 
 /** An origin as configured: stable id, base URL, weight, optional region. */
@@ -91,17 +92,17 @@ export const INTEGER_SETTINGS: readonly IntegerSetting[] = [
   setting("REQUEST_DEADLINE_MS", "requestDeadlineMs", 30_000, 100, 300_000),
   setting("REPLAY_BODY_LIMIT", "replayBodyLimit", 65_536, 0, 10_485_760),
   setting("RING_SLOTS_PER_ORIGIN", "ringSlotsPerOrigin", 100, 10, 500),
-  // Health. Defaults: HAProxy's rise 2 / fall 3; Envoy's outlier detection (5 consecutive
-  // failures, 30 s base ejection, at most 10 % ejected) and panic threshold (50 %).
+  // Health. The state machine's defaults live with it (core/health.ts cites their sources:
+  // HAProxy's rise 2 / fall 3, Envoy's outlier detection); the panic threshold is Envoy's 50 %.
   setting("HEALTH_INTERVAL_MS", "healthIntervalMs", 10_000, 0, 3_600_000),
   setting("HEALTH_TIMEOUT_MS", "healthTimeoutMs", 2_000, 100, 60_000),
-  setting("HEALTH_RISE", "healthRise", 2, 1, 100),
-  setting("HEALTH_FALL", "healthFall", 3, 1, 100),
-  setting("EJECT_AFTER_FAILURES", "ejectAfter", 5, 1, 1_000),
-  setting("EJECT_BASE_MS", "ejectBaseMs", 30_000, 100, 3_600_000),
-  setting("EJECT_MAX_MS", "ejectMaxMs", 300_000, 100, 86_400_000),
-  setting("EJECT_MAX_PERCENT", "ejectMaxPercent", 10, 0, 100),
-  setting("EJECT_WINDOW_MS", "ejectWindowMs", 10_000, 100, 3_600_000),
+  setting("HEALTH_RISE", "healthRise", HEALTH.rise, 1, 100),
+  setting("HEALTH_FALL", "healthFall", HEALTH.fall, 1, 100),
+  setting("EJECT_AFTER_FAILURES", "ejectAfter", HEALTH.ejectAfter, 1, 1_000),
+  setting("EJECT_BASE_MS", "ejectBaseMs", HEALTH.ejectBaseMs, 100, 3_600_000),
+  setting("EJECT_MAX_MS", "ejectMaxMs", HEALTH.ejectMaxMs, 100, 86_400_000),
+  setting("EJECT_MAX_PERCENT", "ejectMaxPercent", HEALTH.ejectMaxPercent, 0, 100),
+  setting("EJECT_WINDOW_MS", "ejectWindowMs", HEALTH.ejectWindowMs, 100, 3_600_000),
   setting("PANIC_THRESHOLD_PERCENT", "panicPercent", 50, 0, 100),
   setting("SLOW_START_MS", "slowStartMs", 30_000, 0, 3_600_000),
   setting("DRAIN_MS", "drainMs", 60_000, 0, 86_400_000),

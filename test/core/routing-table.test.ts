@@ -624,13 +624,8 @@ describe("pickOrigins with fractional weights", () => {
 
 describe("buildRoutingTable reuses the ring across health-only epochs", () => {
   const origin = (id: string, weight = 1, status: "up" | "down" = "up"): OriginRecord => ({
-    id,
-    url: `https://${id}.example`,
+    ...record({ health: { status } }, id),
     weight,
-    region: null,
-    state: "active",
-    drainStartedAt: null,
-    health: { status, ejectedUntil: null, recoveredAt: null },
   });
 
   test("same ids and weights: the very same ring object; a weight, a member or the setting changed: a new one", () => {
