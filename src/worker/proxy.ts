@@ -145,9 +145,10 @@ export async function proxyRequest(
 /** The request headers every attempt sends (the successor hint is set per attempt). */
 function originHeaders(request: Request, { info, settings }: ProxyContext): Headers {
   const headers = forwardHeaders(request.headers, info);
-  // Added after the hop-by-hop strip, so a client's Connection header cannot remove them.
-  headers.set("forwarded", appendForwarded(request.headers.get("forwarded"), forwardedElement(info)));
-  headers.set("via", appendVia(request.headers.get("via"), settings.viaPseudonym));
+  // Appended to what survived the hop-by-hop strip (a client's Connection may name these fields,
+  // RFC 9110 §7.6.1) and set after it, so our own entries are never removed.
+  headers.set("forwarded", appendForwarded(headers.get("forwarded"), forwardedElement(info)));
+  headers.set("via", appendVia(headers.get("via"), settings.viaPseudonym));
   return headers;
 }
 

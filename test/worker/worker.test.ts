@@ -90,6 +90,16 @@ describe("worker", () => {
     expect(await servedBy(response)).toMatch(/^(alpha|bravo|charlie)$/);
   });
 
+  test("Forwarded and Via that the client's Connection names are dropped, not appended to", async () => {
+    const response = await call("/", {
+      ip: "203.0.113.9",
+      headers: { connection: "forwarded, via", forwarded: "for=10.6.6.6", via: "1.0 spoofed" },
+    });
+    const [request] = (await seen())[await servedBy(response)]!;
+    expect(request!.headers.forwarded).toBe("for=203.0.113.9;proto=https;host=lb.example");
+    expect(request!.headers.via).toBe("1.1 edge-affinity-lb");
+  });
+
   test("a missing or malformed CF-Connecting-IP gets a stable fallback origin, never a 5xx", async () => {
     const missing = new Set<string>();
     const malformed = new Set<string>();
