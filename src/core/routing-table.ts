@@ -6,7 +6,7 @@
  */
 import type { OriginConfig } from "./config.ts";
 import { walkRing, type Ring } from "./ring.ts";
-import { buildSlotRing } from "./slot-ring.ts";
+import { freshLayout, layoutMatches, ringFromLayout, type SlotLayout } from "./slot-ring.ts";
 
 /** Administrative state of an origin. */
 export type AdminState = "active" | "draining" | "disabled";
@@ -38,11 +38,18 @@ export interface OriginRecord extends OriginConfig {
 export interface Snapshot {
   readonly epoch: number;
   readonly origins: readonly OriginRecord[];
+  /**
+   * Who owns which slot, as the Durable Object keeps it (changed by the minimum on every membership
+   * change). Absent (bootstrap, tests): a fresh Maglev fill of the origins.
+   */
+  readonly layout?: SlotLayout | null;
 }
 
 /** A snapshot's ring, with origins aligned to the ring's member indices. */
 export interface RoutingTable {
   readonly epoch: number;
+  /** The slot layout the ring was built from. */
+  readonly layout: SlotLayout;
   readonly ring: Ring;
   readonly origins: readonly OriginRecord[];
   /** The RING_SLOTS_PER_ORIGIN the ring was filled with (a changed setting refills it). */
@@ -172,10 +179,11 @@ export function bootstrapSnapshot(origins: readonly OriginConfig[]): Snapshot {
 }
 
 /**
- * Builds the routing table. Every origin keeps its ring points whatever its state or health; the
+ * Builds the routing table. Every origin keeps its slots whatever its state or health; the
  * routing view only weighs them, so taking an origin out moves exactly its own clients, each to
  * its own ring successor, and bringing it back returns exactly those (DESIGN.md: "skipped during
- * the walk, not removed from the ring positions").
+ * the walk, not removed from the ring positions"). The ring comes from the snapshot's layout when
+ * it has one that fits its origins, else from a fresh fill (the bootstrap list).
  */
 export function buildRoutingTable(
   snapshot: Snapshot,
@@ -183,19 +191,21 @@ export function buildRoutingTable(
   previous: RoutingTable | null = null,
 ): RoutingTable {
   const byId = new Map(snapshot.origins.map((origin) => [origin.id, origin]));
-  // Most epochs change only health or state: the ring depends on ids and weights alone, so it is
-  // reused then instead of refilled (a refill costs ~10 ms of the isolate's CPU).
-  const ring =
-    previous !== null && sameLayout(previous, byId, slotsPerOrigin)
-      ? previous.ring
-      : buildSlotRing(snapshot.origins, slotsPerOrigin);
+  const given = snapshot.layout ?? null;
+  const layout =
+    given !== null && layoutMatches(given, snapshot.origins)
+      ? given
+      : previous !== null &&
+          previous.layout.epoch === 0 &&
+          previous.slotsPerOrigin === slotsPerOrigin &&
+          layoutMatches(previous.layout, snapshot.origins)
+        ? previous.layout
+        : freshLayout(snapshot.origins, slotsPerOrigin);
+  // Most epochs change only health or state: the layout, and so the ring, stays the same object
+  // then and is reused instead of rebuilt.
+  const ring = previous !== null && previous.layout === layout ? previous.ring : ringFromLayout(layout);
   const origins = ring.ids.map((id) => byId.get(id)!);
-  return { epoch: snapshot.epoch, ring, origins, slotsPerOrigin };
-}
-
-function sameLayout(previous: RoutingTable, byId: ReadonlyMap<string, OriginRecord>, slotsPerOrigin: number): boolean {
-  if (previous.slotsPerOrigin !== slotsPerOrigin || previous.origins.length !== byId.size) return false;
-  return previous.origins.every((origin) => byId.get(origin.id)?.weight === origin.weight);
+  return { epoch: snapshot.epoch, layout, ring, origins, slotsPerOrigin: layout.slotsPerMember };
 }
 
 /**

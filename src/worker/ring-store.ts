@@ -18,6 +18,7 @@ import {
   type ProbeResult,
 } from "../core/health.ts";
 import type { AdminState, OriginRecord, Snapshot } from "../core/routing-table.ts";
+import { layoutMatches, SLOTS_PER_MEMBER, updateLayout, type SlotLayout } from "../core/slot-ring.ts";
 import type { Env } from "./env.ts";
 import { probeOrigin } from "./prober.ts";
 
@@ -25,6 +26,7 @@ export { RING_OBJECT_NAME } from "./object-name.ts";
 
 /** A snapshot plus what the object knows about its bootstrap list. */
 export interface StoreSnapshot extends Snapshot {
+  readonly layout: SlotLayout;
   /** Why the current ORIGINS variable was not applied, if it was not. */
   readonly bootstrapErrors: readonly FieldError[];
 }
@@ -36,6 +38,9 @@ export interface StoreSnapshot extends Snapshot {
 export interface SnapshotUpdate {
   readonly epoch: number;
   readonly origins: readonly OriginRecord[] | null;
+  /** The slot layout's version; the layout itself (~2 bytes per slot) only when the caller lacks it. */
+  readonly layoutEpoch: number;
+  readonly layout: SlotLayout | null;
   readonly bootstrapErrors: readonly FieldError[];
 }
 
@@ -107,6 +112,10 @@ export class RingStore extends DurableObject<Env> {
     // deployment (new variables) restarts the object, so this is where a changed ORIGINS is noticed.
     this.migrate();
     this.applyBootstrap();
+    // A changed RING_SLOTS_PER_ORIGIN (or a schema upgrade) takes effect here.
+    this.ctx.storage.transactionSync(() => {
+      if (this.syncLayout()) this.bumpEpoch();
+    });
     void ctx.blockConcurrencyWhile(() => this.armAlarm());
   }
 
@@ -117,10 +126,17 @@ export class RingStore extends DurableObject<Env> {
   }
 
   /** The snapshot, without the origin list when `knownEpoch` is already current. */
-  async getUpdate(knownEpoch: number | null): Promise<SnapshotUpdate> {
+  async getUpdate(knownEpoch: number | null, knownLayoutEpoch: number | null = null): Promise<SnapshotUpdate> {
     this.calls.getUpdate++;
     const snapshot = await this.getSnapshot();
-    return knownEpoch === snapshot.epoch ? { ...snapshot, origins: null } : snapshot;
+    const layoutEpoch = snapshot.layout.epoch;
+    return {
+      epoch: snapshot.epoch,
+      origins: knownEpoch === snapshot.epoch ? null : snapshot.origins,
+      layoutEpoch,
+      layout: knownLayoutEpoch === layoutEpoch ? null : snapshot.layout,
+      bootstrapErrors: snapshot.bootstrapErrors,
+    };
   }
 
   /** How many calls of each kind this instance has served since it started (in memory only). */
@@ -299,6 +315,15 @@ export class RingStore extends DurableObject<Env> {
       if (!columns.includes("health")) sql.exec("ALTER TABLE origins ADD COLUMN health TEXT");
       this.writeMeta("schema", "2");
     }
+    // Schema 3: the slot layout (one row; owners as little-endian uint16 per slot).
+    sql.exec(`CREATE TABLE IF NOT EXISTS layout (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      epoch INTEGER NOT NULL,
+      slots_per_member INTEGER NOT NULL,
+      ids TEXT NOT NULL,
+      weights TEXT NOT NULL,
+      owners BLOB NOT NULL
+    )`);
   }
 
   /**
@@ -319,7 +344,10 @@ export class RingStore extends DurableObject<Env> {
     const fingerprint = JSON.stringify(parsed.value);
     if (this.readMeta("bootstrap") === fingerprint) return;
     this.ctx.storage.transactionSync(() => {
-      if (this.replaceOrigins(parsed.value)) this.bumpEpoch();
+      if (this.replaceOrigins(parsed.value)) {
+        this.syncLayout();
+        this.bumpEpoch();
+      }
       this.writeMeta("bootstrap", fingerprint);
     });
   }
@@ -374,6 +402,54 @@ export class RingStore extends DurableObject<Env> {
     ).toArray();
   }
 
+  /**
+   * Brings the stored slot layout in line with the stored origins, changing it by the minimum
+   * (core/slot-ring.ts updateLayout); true if it changed. Call inside the transaction that changed
+   * the origins, so a refused change leaves both as they were.
+   */
+  private syncLayout(): boolean {
+    const members = this.readRows().map((row) => ({ id: row.id, weight: row.weight }));
+    const slotsPerMember = this.settings?.ringSlotsPerOrigin ?? SLOTS_PER_MEMBER;
+    const stored = this.readLayout();
+    if (stored !== null && stored.slotsPerMember === slotsPerMember && layoutMatches(stored, members)) return false;
+    const epoch = (stored?.epoch ?? 0) + 1;
+    const { layout, refilled } = updateLayout(stored, members, slotsPerMember, epoch);
+    if (refilled && stored !== null)
+      console.warn(`slot layout refilled (layout epoch ${epoch}): most clients move once; see README "Ring"`);
+    const owners = new Uint16Array(layout.owners);
+    this.ctx.storage.sql.exec(
+      `INSERT INTO layout (id, epoch, slots_per_member, ids, weights, owners) VALUES (1, ?, ?, ?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET epoch = excluded.epoch, slots_per_member = excluded.slots_per_member,
+         ids = excluded.ids, weights = excluded.weights, owners = excluded.owners`,
+      layout.epoch,
+      layout.slotsPerMember,
+      JSON.stringify(layout.ids),
+      JSON.stringify(layout.weights),
+      owners.buffer,
+    );
+    return true;
+  }
+
+  private readLayout(): SlotLayout | null {
+    const row = this.ctx.storage.sql
+      .exec<{
+        epoch: number;
+        slots_per_member: number;
+        ids: string;
+        weights: string;
+        owners: ArrayBuffer;
+      }>("SELECT epoch, slots_per_member, ids, weights, owners FROM layout WHERE id = 1")
+      .toArray()[0];
+    if (row === undefined) return null;
+    return {
+      epoch: row.epoch,
+      slotsPerMember: row.slots_per_member,
+      ids: JSON.parse(row.ids) as string[],
+      weights: JSON.parse(row.weights) as number[],
+      owners: new Uint16Array(row.owners.slice(0)),
+    };
+  }
+
   private readSnapshot(): StoreSnapshot {
     const origins: OriginRecord[] = this.readRows().map((row) => ({
       id: row.id,
@@ -384,7 +460,9 @@ export class RingStore extends DurableObject<Env> {
       drainStartedAt: row.drain_started_at,
       health: toView(readHealth(row)),
     }));
-    return { epoch: this.readEpoch(), origins, bootstrapErrors: this.bootstrapErrors };
+    const layout = this.readLayout();
+    if (layout === null) throw new Error("slot layout missing (syncLayout runs at construction)");
+    return { epoch: this.readEpoch(), origins, layout, bootstrapErrors: this.bootstrapErrors };
   }
 
   private writeHealth(id: string, health: HealthRecord): void {

@@ -47,11 +47,15 @@ const state: IsolateState = {
   refreshes: 0,
 };
 
-/** Asks the Durable Object for what changed since `knownEpoch`; injectable for tests. */
-export type SnapshotReader = (env: Env, knownEpoch: number | null) => Promise<SnapshotUpdate>;
+/** Asks the Durable Object for what changed since `knownEpoch` / `knownLayoutEpoch`; injectable for tests. */
+export type SnapshotReader = (
+  env: Env,
+  knownEpoch: number | null,
+  knownLayoutEpoch: number | null,
+) => Promise<SnapshotUpdate>;
 
-const readFromObject: SnapshotReader = (env, knownEpoch) =>
-  env.RING.get(env.RING.idFromName(RING_OBJECT_NAME)).getUpdate(knownEpoch);
+const readFromObject: SnapshotReader = (env, knownEpoch, knownLayoutEpoch) =>
+  env.RING.get(env.RING.idFromName(RING_OBJECT_NAME)).getUpdate(knownEpoch, knownLayoutEpoch);
 
 /**
  * The table to route with, or null when there is none (no snapshot and no usable bootstrap list).
@@ -138,8 +142,11 @@ function refresh(env: Env, settings: Settings, now: () => number, read: Snapshot
     state.checkedAt = now();
     state.refreshes++;
     try {
-      const known = state.current?.source === "durable-object" ? state.current.table.epoch : null;
-      const update = await withTimeout(read(env, known), settings.doTimeoutMs);
+      const fromObject = state.current?.source === "durable-object" ? state.current.table : null;
+      const update = await withTimeout(
+        read(env, fromObject?.epoch ?? null, fromObject?.layout.epoch ?? null),
+        settings.doTimeoutMs,
+      );
       adopt(update, settings, now());
       state.lastError = null;
     } catch (error) {
@@ -156,13 +163,20 @@ function refresh(env: Env, settings: Settings, now: () => number, read: Snapshot
 function adopt(update: SnapshotUpdate, settings: Settings, receivedAt: number): void {
   const previous = state.current;
   let table: RoutingTable;
+  const held = previous?.source === "durable-object" ? previous.table : null;
   if (update.origins !== null) {
-    // The ring itself is reused when only health or state changed (same ids and weights).
+    // The layout comes only when it changed: most epochs change health or state, and then the
+    // layout held (and the ring built from it) is reused.
+    const layout = update.layout ?? (held?.layout.epoch === update.layoutEpoch ? held.layout : null);
+    if (layout === null)
+      throw new Error(`Durable Object sent no layout ${update.layoutEpoch}, which this isolate lacks`);
     table = buildRoutingTable(
-      { epoch: update.epoch, origins: update.origins },
+      { epoch: update.epoch, origins: update.origins, layout },
       settings.ringSlotsPerOrigin,
       previous?.table ?? null,
     );
+    if (table.layout !== layout)
+      console.error(`layout ${update.layoutEpoch} does not fit epoch ${update.epoch}: refilled`);
   } else if (previous?.source === "durable-object" && previous.table.epoch === update.epoch) {
     // Unchanged epoch: the ring is not rebuilt, only the age renewed.
     table = previous.table;

@@ -1,4 +1,5 @@
 import { env, runInDurableObject } from "cloudflare:test";
+import { freshLayout, updateLayout } from "../../src/core/slot-ring.ts";
 import { beforeEach, describe, expect, inject, test } from "vitest";
 import { RING_OBJECT_NAME, RingStore } from "../../src/worker/ring-store.ts";
 
@@ -20,9 +21,20 @@ describe("RingStore", () => {
 
   test("getUpdate omits the origin list only when the caller already holds the epoch", async () => {
     const full = await stub().getSnapshot();
-    expect(await stub().getUpdate(full.epoch)).toEqual({ ...full, origins: null });
-    expect(await stub().getUpdate(full.epoch - 1)).toEqual(full);
-    expect(await stub().getUpdate(null)).toEqual(full);
+    const { layout, ...rest } = full;
+    const whole = { ...rest, layoutEpoch: layout.epoch, layout };
+    expect(await stub().getUpdate(full.epoch)).toEqual({ ...whole, origins: null });
+    expect(await stub().getUpdate(full.epoch - 1)).toEqual(whole);
+    expect(await stub().getUpdate(null)).toEqual(whole);
+    // The layout (~2 bytes per slot) travels only to a caller that lacks its epoch.
+    expect(await stub().getUpdate(full.epoch, layout.epoch)).toEqual({ ...whole, origins: null, layout: null });
+    expect(await stub().getUpdate(null, layout.epoch)).toEqual({ ...whole, layout: null });
+  });
+
+  test("the first layout is the fresh Maglev fill a cold isolate builds from ORIGINS", async () => {
+    const { layout, origins } = await stub().getSnapshot();
+    expect(layout.epoch).toBe(1);
+    expect(Array.from(layout.owners)).toEqual(Array.from(freshLayout(origins, layout.slotsPerMember).owners));
   });
 
   test("a state change bumps the epoch and is in the next snapshot", async () => {
@@ -102,6 +114,44 @@ describe("RingStore and a changed ORIGINS (a redeploy)", () => {
     ]);
     // The same list again (another restart without a change) changes nothing.
     expect(await restartWith(JSON.stringify(edited))).toEqual(after);
+  });
+
+  test("an edited list changes the stored layout by the minimum, and the layout survives a restart", async () => {
+    const before = await object.getSnapshot();
+    const removed = before.origins[0]!.id;
+    const edited = [...bootstrap.filter((origin) => origin.id !== removed), { id: "zulu", url: "http://127.0.0.1:9" }];
+    const after = await restartWith(JSON.stringify(edited));
+    expect(after.layout.epoch).toBe(before.layout.epoch + 1);
+    expect(after.layout.owners.length).toBe(before.layout.owners.length);
+    const { layout: expected } = updateLayout(
+      before.layout,
+      after.origins,
+      before.layout.slotsPerMember,
+      after.layout.epoch,
+    );
+    expect(Array.from(after.layout.owners)).toEqual(Array.from(expected.owners));
+    let moved = 0;
+    let lost = 0;
+    for (let slot = 0; slot < before.layout.owners.length; slot++) {
+      const from = before.layout.ids[before.layout.owners[slot]!];
+      const to = after.layout.ids[after.layout.owners[slot]!];
+      if (from !== to) moved++;
+      if (from === removed) lost++;
+      else if (from !== to) expect(to).toBe("zulu");
+    }
+    expect(moved).toBeGreaterThanOrEqual(lost);
+    // Nothing else happened: another restart with the same list keeps layout and epoch.
+    expect(await restartWith(JSON.stringify(edited))).toEqual(after);
+  });
+
+  test("a changed RING_SLOTS_PER_ORIGIN refills the layout once", async () => {
+    const before = await object.getSnapshot();
+    const after = await runInDurableObject(object, async (_instance: RingStore, state) =>
+      new RingStore(state, { ...env, RING_SLOTS_PER_ORIGIN: "50" } as never).getSnapshot(),
+    );
+    expect(after.layout.slotsPerMember).toBe(50);
+    expect(after.layout.epoch).toBe(before.layout.epoch + 1);
+    expect(after.epoch).toBe(before.epoch + 1);
   });
 
   test("an invalid ORIGINS changes nothing and is reported with the field", async () => {

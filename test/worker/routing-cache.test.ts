@@ -4,6 +4,7 @@ import { parseSettings, type Settings } from "../../src/core/config.ts";
 import type { Env } from "../../src/worker/env.ts";
 import { cacheStatus, currentTable, resetRoutingCache, type SnapshotReader } from "../../src/worker/routing-cache.ts";
 import { UNKNOWN_HEALTH } from "../../src/core/routing-table.ts";
+import { freshLayout } from "../../src/core/slot-ring.ts";
 import type { SnapshotUpdate } from "../../src/worker/ring-store.ts";
 
 const settings: Settings = (() => {
@@ -24,9 +25,12 @@ const origin = (id: string) => ({
   drainStartedAt: null,
   health: UNKNOWN_HEALTH,
 });
-const snapshot = (epoch: number, ids: string[]): SnapshotUpdate => ({
+/** A snapshot whose layout epoch is its epoch (a fresh fill of its origins), unless given. */
+const snapshot = (epoch: number, ids: string[], layoutEpoch = epoch): SnapshotUpdate => ({
   epoch,
   origins: ids.map(origin),
+  layoutEpoch,
+  layout: freshLayout(ids.map(origin), settings.ringSlotsPerOrigin, layoutEpoch),
   bootstrapErrors: [],
 });
 const testEnv = {
@@ -35,14 +39,16 @@ const testEnv = {
 } as Env;
 
 /** A fake clock and a reader that counts its calls. */
-function rig(answer: (knownEpoch: number | null) => Promise<SnapshotUpdate>) {
+function rig(answer: (knownEpoch: number | null, knownLayoutEpoch: number | null) => Promise<SnapshotUpdate>) {
   let time = 1_000_000;
   let calls = 0;
   const known: (number | null)[] = [];
-  const read: SnapshotReader = (_env, knownEpoch) => {
+  const knownLayouts: (number | null)[] = [];
+  const read: SnapshotReader = (_env, knownEpoch, knownLayoutEpoch) => {
     calls++;
     known.push(knownEpoch);
-    return answer(knownEpoch);
+    knownLayouts.push(knownLayoutEpoch);
+    return answer(knownEpoch, knownLayoutEpoch);
   };
   return {
     now: () => time,
@@ -50,6 +56,7 @@ function rig(answer: (knownEpoch: number | null) => Promise<SnapshotUpdate>) {
     read,
     calls: () => calls,
     known,
+    knownLayouts,
     async get() {
       const ctx = createExecutionContext();
       const table = await currentTable(testEnv, settings, ctx, () => time, read);
@@ -108,6 +115,37 @@ describe("routing cache", () => {
     expect(r.known).toEqual([null, 3]);
     expect(second?.table).toBe(first?.table);
     expect(second?.receivedAt).toBe(first!.receivedAt + 1000);
+  });
+
+  test("a new epoch with the same layout ships no layout and reuses the ring", async () => {
+    let epoch = 3;
+    const r = rig(async (_known, knownLayout) => {
+      const update = snapshot(epoch, ["a", "b"], 1);
+      return knownLayout === 1 ? { ...update, layout: null } : update;
+    });
+    const first = await r.get();
+    epoch = 4;
+    r.advance(1000);
+    await r.get();
+    const second = await r.get();
+    expect(r.knownLayouts).toEqual([null, 1]);
+    expect(second?.table.epoch).toBe(4);
+    expect(second?.table.ring).toBe(first?.table.ring);
+  });
+
+  test("a refresh that lacks a layout this isolate does not hold keeps the last table", async () => {
+    let epoch = 3;
+    const r = rig(async () => ({
+      ...snapshot(epoch, ["a", "b"], epoch),
+      layout: epoch === 3 ? snapshot(3, ["a", "b"]).layout : null,
+    }));
+    const first = await r.get();
+    epoch = 4;
+    r.advance(1000);
+    await r.get();
+    const second = await r.get();
+    expect(second?.table).toBe(first?.table);
+    expect(cacheStatus().lastError).toMatch(/no layout 4/);
   });
 
   test("a new epoch rebuilds the ring with the new origins", async () => {
