@@ -5,7 +5,14 @@
  * every origin on the cron trigger and on its own alarm (finer than cron's one minute).
  */
 import { DurableObject } from "cloudflare:workers";
-import { parseOrigins, parseSettings, type FieldError, type OriginConfig, type Settings } from "../core/config.ts";
+import {
+  MAX_ORIGINS,
+  parseOrigins,
+  parseSettings,
+  type FieldError,
+  type OriginConfig,
+  type Settings,
+} from "../core/config.ts";
 import {
   applyProbe,
   applyReport,
@@ -19,6 +26,7 @@ import {
 } from "../core/health.ts";
 import type { AdminState, OriginRecord, Snapshot } from "../core/routing-table.ts";
 import { layoutMatches, SLOTS_PER_MEMBER, updateLayout, type SlotLayout } from "../core/slot-ring.ts";
+import { previewChange, type AdminChange, type Preview } from "../core/admin.ts";
 import type { Env } from "./env.ts";
 import { probeOrigin } from "./prober.ts";
 
@@ -48,6 +56,49 @@ export interface SnapshotUpdate {
 export type StateChange =
   | { readonly ok: true; readonly epoch: number }
   | { readonly ok: false; readonly status: 400 | 404; readonly error: string };
+
+/** Options of an admin change. */
+export interface ChangeOptions {
+  /** Compare-and-set: refuse (409) unless the epoch is still this one. */
+  readonly ifMatch?: number | null;
+  /** Compute the preview and change nothing. */
+  readonly dryRun?: boolean;
+  /** Who asked, for the audit log (never the token). */
+  readonly actor?: string;
+}
+
+/** The result of an admin change: the preview either way, or why it was refused (nothing changed). */
+export type ChangeResult =
+  | {
+      readonly ok: true;
+      readonly dryRun: boolean;
+      /** The epoch after the change (unchanged for a dry run or a no-op). */
+      readonly epoch: number;
+      readonly changed: boolean;
+      readonly preview: Preview;
+    }
+  | { readonly ok: false; readonly status: 404 | 409; readonly field: string; readonly error: string };
+
+/** An origin as the admin API lists it. */
+export interface AdminOrigin extends OriginRecord {
+  /** Share of the key space it owns in the slot layout (its clients when every origin is up). */
+  readonly share: number;
+  readonly healthDetail: HealthRecord;
+}
+
+/** One audit log entry. */
+export interface AuditEntry {
+  readonly seq: number;
+  readonly at: number;
+  /** The epoch the change produced. */
+  readonly epoch: number;
+  readonly action: string;
+  readonly detail: unknown;
+  readonly actor: string | null;
+}
+
+/** Audit entries kept (older ones are deleted as new ones come). */
+export const AUDIT_KEEP = 1_000;
 
 /** What a probe round did. */
 export interface RoundResult {
@@ -139,6 +190,151 @@ export class RingStore extends DurableObject<Env> {
     };
   }
 
+  /** Every origin with its state, health and exact share of the key space, at one epoch. */
+  async listOrigins(): Promise<{
+    readonly epoch: number;
+    readonly layoutEpoch: number;
+    readonly origins: AdminOrigin[];
+  }> {
+    const snapshot = await this.getSnapshot();
+    const { layout } = snapshot;
+    const slots = new Map<string, number>();
+    for (const owner of layout.owners) slots.set(layout.ids[owner]!, (slots.get(layout.ids[owner]!) ?? 0) + 1);
+    const health = new Map(this.readRows().map((row) => [row.id, readHealth(row)]));
+    return {
+      epoch: snapshot.epoch,
+      layoutEpoch: layout.epoch,
+      origins: snapshot.origins.map((origin) => ({
+        ...origin,
+        share: (slots.get(origin.id) ?? 0) / Math.max(1, layout.owners.length),
+        healthDetail: health.get(origin.id) ?? INITIAL_HEALTH,
+      })),
+    };
+  }
+
+  /**
+   * Applies one admin change atomically (or only previews it): validated against the stored state
+   * inside one transaction, so a refused change writes nothing. The shape of `change` is checked by
+   * core/admin.ts before it gets here.
+   */
+  async applyChange(change: AdminChange, options: ChangeOptions = {}): Promise<ChangeResult> {
+    const now = this.now();
+    const sql = this.ctx.storage.sql;
+    return this.ctx.storage.transactionSync((): ChangeResult => {
+      const epoch = this.readEpoch();
+      if (options.ifMatch !== undefined && options.ifMatch !== null && options.ifMatch !== epoch) {
+        return { ok: false, status: 409, field: "If-Match", error: `epoch is ${epoch}, not ${options.ifMatch}` };
+      }
+      const rows = this.readRows();
+      const id = change.op === "add" ? change.origin.id : change.id;
+      const row = rows.find((candidate) => candidate.id === id);
+      if (change.op === "add") {
+        if (row !== undefined) return { ok: false, status: 409, field: "id", error: `origin "${id}" already exists` };
+        if (rows.length >= MAX_ORIGINS) {
+          return {
+            ok: false,
+            status: 409,
+            field: "id",
+            error: `already ${rows.length} origins; at most ${MAX_ORIGINS}`,
+          };
+        }
+      } else if (row === undefined) {
+        return { ok: false, status: 404, field: "id", error: `no origin "${id}"` };
+      }
+
+      const before = this.readSnapshot();
+      const records = new Map(before.origins.map((origin) => [origin.id, origin]));
+      const write: (() => void)[] = [];
+      if (change.op === "add") {
+        const health = JSON.stringify(INITIAL_HEALTH);
+        records.set(id, {
+          ...change.origin,
+          state: change.state,
+          drainStartedAt: change.state === "draining" ? now : null,
+          health: toView(INITIAL_HEALTH),
+        });
+        write.push(() =>
+          sql.exec(
+            "INSERT INTO origins (id, url, weight, region, state, drain_started_at, health) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            id,
+            change.origin.url,
+            change.origin.weight,
+            change.origin.region,
+            change.state,
+            change.state === "draining" ? now : null,
+            health,
+          ),
+        );
+      } else if (change.op === "remove") {
+        records.delete(id);
+        write.push(() => sql.exec("DELETE FROM origins WHERE id = ?", id));
+      } else if (change.op === "update") {
+        const current = records.get(id)!;
+        const next = { ...current, ...change.fields };
+        const same = next.url === current.url && next.weight === current.weight && next.region === current.region;
+        if (same) return { ok: true, dryRun: options.dryRun === true, epoch, changed: false, preview: noMoves() };
+        // A new address is a new server: its health starts over (as with an edited ORIGINS).
+        const health = next.url === current.url ? row!.health : JSON.stringify(INITIAL_HEALTH);
+        records.set(id, next.url === current.url ? next : { ...next, health: toView(INITIAL_HEALTH) });
+        write.push(() =>
+          sql.exec(
+            "UPDATE origins SET url = ?, weight = ?, region = ?, health = ? WHERE id = ?",
+            next.url,
+            next.weight,
+            next.region,
+            health,
+            id,
+          ),
+        );
+      } else {
+        if (row!.state === change.state) {
+          return { ok: true, dryRun: options.dryRun === true, epoch, changed: false, preview: noMoves() };
+        }
+        const health = readHealth(row!);
+        // Re-activation starts a slow start; draining starts the drain ramp.
+        const nextHealth = change.state === "active" ? { ...health, recoveredAt: now } : health;
+        const drainStartedAt = change.state === "draining" ? now : null;
+        records.set(id, { ...records.get(id)!, state: change.state, drainStartedAt, health: toView(nextHealth) });
+        write.push(() =>
+          sql.exec(
+            "UPDATE origins SET state = ?, drain_started_at = ?, health = ? WHERE id = ?",
+            change.state,
+            drainStartedAt,
+            JSON.stringify(nextHealth),
+            id,
+          ),
+        );
+      }
+
+      const afterOrigins = [...records.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const slotsPerMember = this.settings?.ringSlotsPerOrigin ?? SLOTS_PER_MEMBER;
+      const afterLayout = layoutMatches(before.layout, afterOrigins)
+        ? before.layout
+        : updateLayout(before.layout, afterOrigins, slotsPerMember, before.layout.epoch + 1).layout;
+      const preview = previewChange(before, { layout: afterLayout, origins: afterOrigins }, now);
+      if (options.dryRun === true) return { ok: true, dryRun: true, epoch, changed: false, preview };
+
+      for (const apply of write) apply();
+      this.syncLayout();
+      this.bumpEpoch();
+      const newEpoch = this.readEpoch();
+      this.audit(now, newEpoch, change.op, { ...change, moved: preview.share }, options.actor ?? null);
+      return { ok: true, dryRun: false, epoch: newEpoch, changed: true, preview };
+    });
+  }
+
+  /** The newest audit entries first; `before` pages back by sequence number. */
+  async getAudit(limit = 100, before: number | null = null): Promise<AuditEntry[]> {
+    const rows = this.ctx.storage.sql
+      .exec<{ seq: number; at: number; epoch: number; action: string; detail: string; actor: string | null }>(
+        "SELECT seq, at, epoch, action, detail, actor FROM audit WHERE seq < ? ORDER BY seq DESC LIMIT ?",
+        before ?? Number.MAX_SAFE_INTEGER,
+        Math.max(1, Math.min(AUDIT_KEEP, Math.floor(limit))),
+      )
+      .toArray();
+    return rows.map((row) => ({ ...row, detail: JSON.parse(row.detail) as unknown }));
+  }
+
   /** How many calls of each kind this instance has served since it started (in memory only). */
   async callCounts(): Promise<{ readonly getUpdate: number; readonly report: number; readonly probeRound: number }> {
     return { ...this.calls };
@@ -168,25 +364,9 @@ export class RingStore extends DurableObject<Env> {
     if (!STATES.includes(state as AdminState)) {
       return { ok: false, status: 400, error: `state: must be one of ${STATES.join(", ")}` };
     }
-    const sql = this.ctx.storage.sql;
-    const now = this.now();
-    return this.ctx.storage.transactionSync((): StateChange => {
-      const row = this.readRows(id)[0];
-      if (row === undefined) return { ok: false, status: 404, error: `id: no origin "${id}"` };
-      if (row.state !== state) {
-        const health = readHealth(row);
-        const next = state === "active" ? { ...health, recoveredAt: now } : health;
-        sql.exec(
-          "UPDATE origins SET state = ?, drain_started_at = ?, health = ? WHERE id = ?",
-          state,
-          state === "draining" ? now : null,
-          JSON.stringify(next),
-          id,
-        );
-        this.bumpEpoch();
-      }
-      return { ok: true, epoch: this.readEpoch() };
-    });
+    const result = await this.applyChange({ op: "set-state", id, state: state as AdminState });
+    if (!result.ok) return { ok: false, status: 404, error: `${result.field}: ${result.error}` };
+    return { ok: true, epoch: result.epoch };
   }
 
   /**
@@ -315,6 +495,15 @@ export class RingStore extends DurableObject<Env> {
       if (!columns.includes("health")) sql.exec("ALTER TABLE origins ADD COLUMN health TEXT");
       this.writeMeta("schema", "2");
     }
+    // The admin audit log (newest AUDIT_KEEP entries).
+    sql.exec(`CREATE TABLE IF NOT EXISTS audit (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      at INTEGER NOT NULL,
+      epoch INTEGER NOT NULL,
+      action TEXT NOT NULL,
+      detail TEXT NOT NULL,
+      actor TEXT
+    )`);
     // Schema 3: the slot layout (one row; owners as little-endian uint16 per slot).
     sql.exec(`CREATE TABLE IF NOT EXISTS layout (
       id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -347,6 +536,7 @@ export class RingStore extends DurableObject<Env> {
       if (this.replaceOrigins(parsed.value)) {
         this.syncLayout();
         this.bumpEpoch();
+        this.audit(Date.now(), this.readEpoch(), "bootstrap", { origins: parsed.value.map((o) => o.id) }, "ORIGINS");
       }
       this.writeMeta("bootstrap", fingerprint);
     });
@@ -430,6 +620,19 @@ export class RingStore extends DurableObject<Env> {
     return true;
   }
 
+  private audit(at: number, epoch: number, action: string, detail: unknown, actor: string | null): void {
+    const sql = this.ctx.storage.sql;
+    sql.exec(
+      "INSERT INTO audit (at, epoch, action, detail, actor) VALUES (?, ?, ?, ?, ?)",
+      at,
+      epoch,
+      action,
+      JSON.stringify(detail),
+      actor,
+    );
+    sql.exec("DELETE FROM audit WHERE seq <= (SELECT MAX(seq) FROM audit) - ?", AUDIT_KEEP);
+  }
+
   private readLayout(): SlotLayout | null {
     const row = this.ctx.storage.sql
       .exec<{
@@ -507,4 +710,8 @@ function healthSettings(settings: Settings): HealthSettings {
     ejectMaxPercent: settings.ejectMaxPercent,
     ejectWindowMs: settings.ejectWindowMs,
   };
+}
+
+function noMoves(): Preview {
+  return { share: 0, ipv4Addresses: 0, ipv6Prefixes: 0, flows: [] };
 }
