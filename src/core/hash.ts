@@ -25,7 +25,8 @@ function round(acc: number, lane: number): number {
   return Math.imul(rotl((acc + Math.imul(lane, PRIME32_2)) | 0, 13), PRIME32_1);
 }
 
-function hashRange(b: Uint8Array, length: number, seed: number): number {
+/** xxHash32 of bytes[0, length): for callers that hash a reused buffer. */
+export function hashRange(b: Uint8Array, length: number, seed: number): number {
   seed |= 0;
   let i = 0;
   let acc: number;

@@ -7,10 +7,12 @@ import {
   type KeyOptions,
   DEFAULT_KEY_OPTIONS,
   clientKey,
+  clientKeyHash,
   formatClientKey,
   formatIp,
   parseIp,
 } from "../../src/core/client-key.ts";
+import { xxh32 } from "../../src/core/hash.ts";
 
 const RUNS = 5_000;
 
@@ -741,5 +743,37 @@ describe("parseIp agrees with ipaddr.js and node:net", () => {
       expect(parseIp(text)).toBeNull();
       expect(clientKey(text).kind).toBe("fallback");
     }
+  });
+});
+
+describe("clientKeyHash is clientKey + xxh32 without allocating", () => {
+  const text = fc.oneof(
+    fc.ipV4(),
+    fc.ipV6(),
+    fc.ipV4().map((ip) => `::ffff:${ip}`),
+    fc.ipV6().map((ip) => ` ${ip.toUpperCase()}\t`),
+    fc.string({ maxLength: 50 }),
+  );
+  const options = fc.record({
+    ipv4Prefix: fc.integer({ min: 0, max: 32 }),
+    ipv6Prefix: fc.integer({ min: 0, max: 128 }),
+  });
+
+  test("same hash and kind as hashing clientKey's bytes, for any header and prefixes", () => {
+    fc.assert(
+      fc.property(fc.option(text, { nil: null }), options, (header, opts) => {
+        const key = clientKey(header, opts);
+        const fast = clientKeyHash(header, opts);
+        expect(fast.kind).toBe(key.kind);
+        expect(fast.hash).toBe(xxh32(key.bytes));
+      }),
+      { numRuns: 2_000, seed: 20261122 },
+    );
+  });
+
+  test("missing and malformed headers hash like their fallback keys", () => {
+    expect(clientKeyHash(undefined).hash).toBe(xxh32(clientKey(undefined).bytes));
+    expect(clientKeyHash("not an address").hash).toBe(xxh32(clientKey("not an address").bytes));
+    expect(clientKeyHash("not an address").hash).not.toBe(clientKeyHash(null).hash);
   });
 });
