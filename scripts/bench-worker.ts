@@ -2,9 +2,15 @@
  * Req/s and latency of the balancer in workerd (Miniflare) next to a bare pass-through worker (the
  * runtime's floor) and, with --baseline <rev>, the balancer built from that revision: one run, one
  * machine, the same loopback origins, targets one at a time in fresh Miniflares (alternating with
- * --rounds N; the table then shows medians). A script, not a test. Also writes bench/worker-throughput.md.
+ * --rounds N; the table then shows medians). Every request carries a fresh random client address (IPv4 in
+ * 198.18.0.0/15 or an IPv6 /64 in 2001:db8::/32). The Durable Object's calls are counted (`callCounts()`)
+ * before and after each measured run. A script, not a test. Writes worker-throughput.md and
+ * worker-throughput.json (figures and goal verdicts, for `npm run bench`) to bench/ or --out DIR.
  *
- *   node scripts/bench-worker.ts [--baseline <rev>] [--seconds 10] [--connections 50] [--warmup 2] [--rounds 1]
+ *   node scripts/bench-worker.ts [--baseline <rev>] [--seconds 10] [--connections 50] [--warmup 2] [--rounds 3]
+ *     [--quick] [--out DIR]
+ *
+ * --quick: 3 s per target after 1 s of warm-up, 1 round (explicit options still win).
  */
 import { execFile, execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -15,24 +21,38 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
+import { RING_OBJECT_NAME } from "../src/worker/object-name.ts";
+import { BENCH_DIR, table, writeJson } from "./report.ts";
 
 type Generator = "autocannon" | "wrk" | "node:http";
 type Load = { url: string; connections: number; seconds: number; warmup: number; generator: Generator };
-type Result = { rps: number; p50: number; p99: number; errors: number; non2xx: number };
+type Result = { rps: number; p50: number; p99: number; errors: number; non2xx: number; requests: number };
+/** What the ring Durable Object has served since it started (src/worker/ring-store.ts). */
+type CallCounts = { getUpdate: number; report: number; probeRound: number };
+type RingStub = { callCounts(): Promise<CallCounts> };
+/** From the load generator's thread: the warm-up is over (measuring starts), then the result. */
+type ThreadMessage = { type: "measuring" } | { type: "result"; result: Result };
 
-/** 1,000 fixed IPv4 clients in the benchmarking range 198.18.0.0/15. */
-const IPS = Array.from({ length: 1000 }, (_, i) => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`);
 const PATH = "/bench";
-const randomIp = () => IPS[Math.floor(Math.random() * IPS.length)]!;
+const byte = () => Math.floor(Math.random() * 256);
+const group = () => Math.floor(Math.random() * 65536).toString(16);
+/** A fresh client per request: IPv4 in the benchmarking range 198.18.0.0/15, or an IPv6 /64 in 2001:db8::/32. */
+const randomIp = () =>
+  Math.random() < 0.5
+    ? `198.${18 + (byte() & 1)}.${byte()}.${(byte() % 254) + 1}`
+    : `2001:db8:${group()}:${group()}::${group()}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (message: string) => console.log(`[bench] ${message}`);
 const execFileAsync = promisify(execFile);
 
 if (isMainThread) await main();
-else parentPort!.postMessage(await generate(workerData as Load));
+else {
+  const result = await generate(workerData as Load, () => parentPort!.postMessage({ type: "measuring" }));
+  parentPort!.postMessage({ type: "result", result } satisfies ThreadMessage);
+}
 
 /** In the worker thread: warm up, then measure, with autocannon or a node:http closed loop. */
-async function generate(load: Load): Promise<Result> {
+async function generate(load: Load, onMeasuring: () => void): Promise<Result> {
   const url = new URL(PATH, load.url);
   if (load.generator === "autocannon") {
     const name = "autocannon"; // not a dependency: imported by name so the type check ignores it
@@ -45,8 +65,17 @@ async function generate(load: Load): Promise<Result> {
         requests: [{ setupRequest: (r: any) => ({ ...r, headers: { ...r.headers, "cf-connecting-ip": randomIp() } }) }],
       });
     await run(load.warmup);
+    onMeasuring();
     const r = await run(load.seconds);
-    return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
+    const requests = r.requests.total;
+    return {
+      rps: r.requests.average,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      errors: r.errors,
+      non2xx: r.non2xx,
+      requests,
+    };
   }
   const agent = new http.Agent({ keepAlive: true, maxSockets: load.connections });
   const latencies: number[] = [];
@@ -72,6 +101,7 @@ async function generate(load: Load): Promise<Result> {
     while (!state.stopped) await once();
   });
   await sleep(load.warmup * 1000);
+  onMeasuring();
   state.measuring = true;
   const t0 = performance.now();
   await sleep(load.seconds * 1000);
@@ -81,22 +111,36 @@ async function generate(load: Load): Promise<Result> {
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const at = (p: number) => latencies[Math.max(0, Math.ceil(p * latencies.length) - 1)] ?? NaN;
-  return { rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), errors: state.errors, non2xx: state.non2xx };
+  const [errors, non2xx, requests] = [state.errors, state.non2xx, latencies.length];
+  return { rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), errors, non2xx, requests };
 }
 
 /** wrk (a separate process, so the origin's event loop stays free): warm-up run, then the measured run. */
-async function runWrk(load: Load, tmp: string): Promise<Result> {
-  const script = path.join(tmp, "clients.lua"); // LuaJIT: math.floor, no bit operators
+async function runWrk(load: Load, tmp: string, onMeasuring: () => Promise<void>): Promise<Result> {
+  const script = path.join(tmp, "clients.lua"); // LuaJIT: math.random, no bit operators
   fs.writeFileSync(
     script,
-    `local ips = {${IPS.map((ip) => `"${ip}"`).join(",")}}\n` +
-      `request = function()\n  local ip = ips[math.floor(math.random() * #ips) + 1]\n` +
-      `  return wrk.format("GET", "${PATH}", { ["CF-Connecting-IP"] = ip })\nend\n`,
+    [
+      "local threads = 0",
+      "function setup(thread) threads = threads + 1; thread:set('id', threads) end",
+      "function init(args) math.randomseed(os.time() * 100 + (id or 0)) end",
+      "request = function()",
+      "  local ip",
+      "  if math.random() < 0.5 then",
+      "    ip = '198.' .. math.random(18, 19) .. '.' .. math.random(0, 255) .. '.' .. math.random(1, 254)",
+      "  else",
+      "    ip = string.format('2001:db8:%x:%x::%x', math.random(0, 65535), math.random(0, 65535), math.random(0, 65535))",
+      "  end",
+      `  return wrk.format("GET", "${PATH}", { ["CF-Connecting-IP"] = ip })`,
+      "end",
+      "",
+    ].join("\n"),
   );
   const threads = `-t${Math.min(2, load.connections)}`; // async: the origin in this process must keep serving
   const run = (s: number) =>
     execFileAsync("wrk", [threads, `-c${load.connections}`, `-d${s}s`, "--latency", "-s", script, load.url]);
   await run(load.warmup);
+  await onMeasuring();
   const out = (await run(load.seconds)).stdout;
   const ms = (p: string) => {
     const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s)\\b`, "m").exec(out);
@@ -106,7 +150,8 @@ async function runWrk(load: Load, tmp: string): Promise<Result> {
   const errors = socket.reduce((sum, n) => sum + Number(n), 0);
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0); // wrk counts 3xx here too
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
-  return { rps, p50: ms("50"), p99: ms("99"), errors, non2xx };
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
+  return { rps, p50: ms("50"), p99: ms("99"), errors, non2xx, requests };
 }
 
 /** Medians over the rounds (errors and non-2xx summed), and the range of req/s. */
@@ -115,16 +160,26 @@ function summarize(rs: Result[]) {
   const mid = (key: keyof Result) => of(key)[Math.floor((rs.length - 1) / 2)]!;
   const sum = (key: keyof Result) => of(key).reduce((a, b) => a + b, 0);
   const [min, max] = [of("rps")[0]!, of("rps").at(-1)!];
-  return { rps: mid("rps"), p50: mid("p50"), p99: mid("p99"), errors: sum("errors"), non2xx: sum("non2xx"), min, max };
+  const [p50, p99, errors, non2xx, requests] = [mid("p50"), mid("p99"), sum("errors"), sum("non2xx"), sum("requests")];
+  return { rps: mid("rps"), p50, p99, errors, non2xx, requests, min, max };
 }
 
 async function main(): Promise<void> {
   const str = { type: "string" } as const;
   const { values: v } = parseArgs({
-    options: { baseline: str, seconds: str, connections: str, warmup: str, rounds: str },
+    options: {
+      baseline: str,
+      seconds: str,
+      connections: str,
+      warmup: str,
+      rounds: str,
+      quick: { type: "boolean", default: false },
+      out: { type: "string", default: BENCH_DIR },
+    },
   });
-  const numbers = [v.seconds ?? 10, v.connections ?? 50, v.warmup ?? 2, v.rounds ?? 1].map(Number);
-  const [seconds, connections, warmup, rounds] = numbers as [number, number, number, number];
+  const q = v.quick;
+  const numbers = [v.seconds ?? (q ? 3 : 10), v.connections ?? 50, v.warmup ?? (q ? 1 : 2), v.rounds ?? (q ? 1 : 3)];
+  const [seconds, connections, warmup, rounds] = numbers.map(Number) as [number, number, number, number];
   if (!(seconds > 0 && connections >= 1 && warmup >= 0 && rounds >= 1)) throw new Error("bad numeric option");
   const root = path.resolve(import.meta.dirname, "..");
   const { Miniflare, convertV4MiniflareOptions } = await import("miniflare");
@@ -230,26 +285,57 @@ async function main(): Promise<void> {
     }
 
     const results = new Map<string, Result[]>(targets.map((t) => [t.name, []]));
+    const calls = new Map<string, CallCounts>();
     for (let round = 1; round <= rounds; round++) {
       for (const target of targets) {
         const mf = new Miniflare(convertV4MiniflareOptions({ ...target.options, host: "127.0.0.1", port: 0 } as never));
         try {
           const url = (await mf.ready).href;
-          const probe = await fetch(new URL(PATH, url), { headers: { "cf-connecting-ip": IPS[0]! } });
+          const probe = await fetch(new URL(PATH, url), { headers: { "cf-connecting-ip": randomIp() } });
           await probe.arrayBuffer();
           const name = rounds > 1 ? `round ${round}/${rounds} ${target.name}` : target.name;
           log(`${name}: ${url} answers ${probe.status}; ${warmup} s warm-up, ${seconds} s measured…`);
+          // The balancer's ring object: its call counters are read when the measured run starts and ends.
+          let ring: RingStub | null = null;
+          if (target.name !== "bare") {
+            const namespace = await mf.getDurableObjectNamespace("RING");
+            ring = namespace.get(namespace.idFromName(RING_OBJECT_NAME)) as unknown as RingStub;
+          }
+          const counts = async (): Promise<CallCounts | null> => {
+            if (ring === null) return null;
+            try {
+              const c = await ring.callCounts();
+              return { getUpdate: c.getUpdate, report: c.report, probeRound: c.probeRound };
+            } catch (error) {
+              log(`${name}: callCounts() failed: ${(error as Error).message}`);
+              return null;
+            }
+          };
+          let before: Promise<CallCounts | null> = Promise.resolve(null);
           const load: Load = { url, connections, seconds, warmup, generator };
           const r: Result =
             generator === "wrk"
-              ? await runWrk(load, tmp)
+              ? await runWrk(load, tmp, async () => void (before = Promise.resolve(await counts())))
               : await new Promise((resolve, reject) => {
                   const worker = new Worker(new URL(import.meta.url), { workerData: load });
-                  worker.once("message", resolve).once("error", reject);
+                  worker.on("message", (m: ThreadMessage) => {
+                    if (m.type === "measuring") before = counts();
+                    else resolve(m.result);
+                  });
+                  worker.once("error", reject);
                   worker.once("exit", (code) => code !== 0 && reject(new Error(`load generator exited with ${code}`)));
                 });
+          const [start, end] = [await before, await counts()];
           results.get(target.name)!.push(r);
-          log(`${name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`);
+          let line = `${name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`;
+          if (start !== null && end !== null) {
+            const total = calls.get(target.name) ?? { getUpdate: 0, report: 0, probeRound: 0 };
+            for (const key of ["getUpdate", "report", "probeRound"] as const) total[key] += end[key] - start[key];
+            calls.set(target.name, total);
+            const d = (key: keyof CallCounts) => end[key] - start[key];
+            line += `; Durable Object: ${d("getUpdate")} getUpdate, ${d("report")} report, ${d("probeRound")} probe rounds`;
+          }
+          log(line);
         } finally {
           await mf.dispose();
         }
@@ -258,43 +344,131 @@ async function main(): Promise<void> {
 
     const summary = new Map([...results].map(([name, rs]) => [name, summarize(rs)]));
     const cpus = os.cpus();
+    const machine = `${cpus[0]?.model.trim() ?? "unknown CPU"}, ${cpus.length} cores, Node ${process.version}`;
+    const ttlMs = Number((current.bindings as Record<string, unknown>).SNAPSHOT_TTL_MS ?? 10_000);
     const header =
-      `Machine: ${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} cores, Node ${process.version}, ` +
-      `miniflare ${miniflarePkg.version} (workerd ${miniflarePkg.dependencies?.workerd ?? "?"}). ` +
+      `Machine: ${machine}, miniflare ${miniflarePkg.version} (workerd ${miniflarePkg.dependencies?.workerd ?? "?"}). ` +
       `Load: ${generatorLabel}, ${connections} connections, ${seconds} s per target after ${warmup} s warm-up` +
-      `${rounds > 1 ? `, ${rounds} alternating rounds (medians; req/s range in brackets)` : ""}, GET ${PATH} as 1,000 ` +
-      `CF-Connecting-IP clients. ${revs.join("; ")}; ORIGINS = 3 node:http origins on loopback, bare forwards to ` +
+      `${rounds > 1 ? `, ${rounds} alternating rounds (medians; req/s range in brackets)` : ""}, GET ${PATH}, each ` +
+      `request from a fresh random CF-Connecting-IP (IPv4 in 198.18.0.0/15 or an IPv6 /64 in 2001:db8::/32). ` +
+      `${revs.join("; ")}; ORIGINS = 3 node:http origins on loopback, bare forwards to ` +
       `the first. 1-min load average at start: ${loadAverage}. ${new Date().toISOString()}`;
-    const rows = [...summary].map(([name, r]) => {
-      const rps = `${r.rps.toFixed(0)}${rounds > 1 ? ` (${r.min.toFixed(0)}–${r.max.toFixed(0)})` : ""}`;
-      return `| ${name} | ${rps} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${r.non2xx} |`;
-    });
+    const head = ["target", "req/s", "p50 ms", "p99 ms", "errors", "non-2xx"];
+    const rows = [...summary].map(([name, r]) => [
+      name,
+      `${r.rps.toFixed(0)}${rounds > 1 ? ` (${r.min.toFixed(0)}–${r.max.toFixed(0)})` : ""}`,
+      r.p50.toFixed(2),
+      r.p99.toFixed(2),
+      String(r.errors),
+      String(r.non2xx),
+    ]);
+    const callHead = [
+      "target",
+      "requests measured",
+      "getUpdate",
+      "report",
+      "probe rounds (alarm)",
+      "calls per 10,000 requests",
+    ];
+    const per10k = (name: string) => {
+      const c = calls.get(name);
+      const n = summary.get(name)?.requests ?? NaN;
+      return c === undefined ? NaN : ((c.getUpdate + c.report) / n) * 10_000;
+    };
+    const callRows = [...calls].map(([name, c]) => [
+      name,
+      summary.get(name)!.requests.toLocaleString("en"),
+      String(c.getUpdate),
+      String(c.report),
+      String(c.probeRound),
+      per10k(name).toFixed(2),
+    ]);
     const change = (a: number, b: number) => `${a >= b ? "+" : ""}${((a / b - 1) * 100).toFixed(1)} %`;
     const compare = (label: string, a?: Result, b?: Result): string[] =>
       a && b
         ? [`- ${label}: req/s ${change(a.rps, b.rps)}, p50 ${change(a.p50, b.p50)}, p99 ${change(a.p99, b.p99)}`]
         : [];
+
+    const [cur, bar] = [summary.get("current")!, summary.get("bare")!];
+    const c = calls.get("current");
+    // Refreshes: one per SNAPSHOT_TTL_MS per isolate, whatever the traffic (Miniflare runs one isolate).
+    const allowed = rounds * (Math.ceil((seconds * 1000) / ttlMs) + 1);
+    // Verdicts on the median of the per-round ratios: the two targets of one round ran back to back,
+    // so a slow spell of this shared machine hits both; with one round it is the plain ratio.
+    const ratio = (key: "rps" | "p50" | "p99") => {
+      const [a, b] = [results.get("current")!, results.get("bare")!];
+      const each = a.map((r, i) => r[key] / b[i]![key]).sort((x, y) => x - y);
+      return { median: each[Math.floor((each.length - 1) / 2)]!, each };
+    };
+    const [rpsRatio, p50Ratio, p99Ratio] = [ratio("rps"), ratio("p50"), ratio("p99")];
+    const perRound = (r: { each: number[] }) =>
+      rounds > 1 ? `, per round ${r.each.map((x) => `×${x.toFixed(2)}`).join(" ")}` : "";
+    const goals = [
+      {
+        goal: "throughput ≥ 0.9× the bare worker's",
+        met: rpsRatio.median >= 0.9,
+        detail:
+          `×${rpsRatio.median.toFixed(3)}${rounds > 1 ? " (median of the rounds' ratios" + perRound(rpsRatio) + ")" : ""}; ` +
+          `medians ${cur.rps.toFixed(0)} vs ${bar.rps.toFixed(0)} req/s`,
+      },
+      {
+        goal: "p99 latency ≤ 1.1× the bare worker's",
+        met: p99Ratio.median <= 1.1,
+        detail:
+          `×${p99Ratio.median.toFixed(3)}${rounds > 1 ? " (median of the rounds' ratios" + perRound(p99Ratio) + ")" : ""}; ` +
+          `medians ${cur.p99.toFixed(2)} vs ${bar.p99.toFixed(2)} ms; p50 ×${p50Ratio.median.toFixed(3)}`,
+      },
+      {
+        goal: "Durable Object calls per 10,000 requests about 0 in steady state (refreshes per TTL only, no reports)",
+        met: c !== undefined && c.report === 0 && c.getUpdate <= allowed,
+        detail:
+          c === undefined
+            ? "not counted: callCounts() unavailable"
+            : `${per10k("current").toFixed(2)} per 10,000 (${c.getUpdate} getUpdate, ${c.report} report in ` +
+              `${cur.requests.toLocaleString("en")} requests; the TTL of ${ttlMs / 1000} s allows ${allowed}); ` +
+              `${c.probeRound} alarm probe rounds besides, driven by time, not traffic`,
+      },
+    ];
     const text = [
       header,
       "",
-      "| target | req/s | p50 ms | p99 ms | errors | non-2xx |",
-      "| --- | --: | --: | --: | --: | --: |",
-      ...rows,
+      table(head, rows),
       "",
       ...compare("overhead vs bare (current)", summary.get("current"), summary.get("bare")),
       ...compare("overhead vs bare (baseline)", summary.get("baseline"), summary.get("bare")),
       ...compare("current vs baseline", summary.get("current"), summary.get("baseline")),
+      "",
+      "## Durable Object calls during the measured runs",
+      "",
+      table(callHead, callRows),
+      "",
+      "Counted by the object itself (`callCounts()`), read when each measured run starts and ends. Refreshes " +
+        "(`getUpdate`) come once per `SNAPSHOT_TTL_MS` per isolate whatever the traffic; reports only after failures; " +
+        "probe rounds from the object's own alarm every `HEALTH_INTERVAL_MS`.",
+      "",
+      "## Goals (issue 5)",
+      "",
+      ...goals.map((g) => `- ${g.met ? "met" : "**missed**"}: ${g.goal} — ${g.detail}`),
     ].join("\n");
-    const file = path.join(root, "bench/worker-throughput.md");
+    const file = path.join(v.out, "worker-throughput.md");
     const prettier = await import("prettier"); // so `prettier --check .` (npm test) accepts the file
     const md = await prettier.format(`# Worker throughput\n\n${text}\n`, {
-      ...(await prettier.resolveConfig(file)),
-      filepath: file,
+      ...(await prettier.resolveConfig(path.join(BENCH_DIR, "worker-throughput.md"))),
+      parser: "markdown",
     });
     console.log(`\n${md.slice(md.indexOf("\n\n") + 2)}`);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.mkdirSync(v.out, { recursive: true });
     fs.writeFileSync(file, md);
-    log("written to bench/worker-throughput.md");
+    const command = ["node scripts/bench-worker.ts", ...process.argv.slice(2)].join(" ");
+    const tables = [
+      { title: "Req/s and latency", head, rows },
+      { title: "Durable Object calls during the measured runs", head: callHead, rows: callRows },
+    ];
+    const figures = Object.fromEntries(summary);
+    const settings = { generator, connections, seconds, warmup, rounds, ttlMs };
+    const data = { machine, command, quick: q, goals, settings, results: figures, calls: Object.fromEntries(calls) };
+    await writeJson("worker-throughput.json", { ...data, tables }, v.out);
+    log(`written to ${path.join(v.out, "worker-throughput.md")} and worker-throughput.json`);
   } finally {
     await disposeAll();
   }

@@ -182,6 +182,7 @@ function triedVictim(kind: Kind, reply: Reply): boolean {
 
 async function startOurs(vars: Record<string, string>): Promise<Target> {
   const balancer = await startBalancer([], {
+    STATUS_PUBLIC: "true", // startWatch reads /__lb/status without the admin token
     ...vars,
     ORIGINS: JSON.stringify(origins.map((o) => ({ id: o.id, url: `http://127.0.0.1:${o.port}` }))),
   });
@@ -786,7 +787,7 @@ ${notes.length > 0 ? "\n" + notes.join("\n\n") + "\n" : ""}${peersMeasured ? "" 
 
 const outDir = args.out;
 await writeReport("failover.md", markdown, outDir);
-writeJson(
+await writeJson(
   "failover.json",
   {
     machine: machine(),

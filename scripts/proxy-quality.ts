@@ -323,7 +323,7 @@ ${notes.length > 0 ? "\n" + notes.join("\n\n") + "\n" : ""}`;
 
 const outDir = args.out;
 await writeReport("proxy-quality.md", markdown, outDir);
-writeJson(
+await writeJson(
   "proxy-quality.json",
   {
     machine: machine(),

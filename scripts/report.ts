@@ -27,8 +27,13 @@ export async function writeReport(name: string, markdown: string, outDir: string
   console.log(`wrote ${path.relative(process.cwd(), outPath) || outPath}`);
 }
 
-/** Writes a script's figures as JSON to `outDir`/`name`, for `scripts/bench.ts` to collect. */
-export function writeJson(name: string, data: unknown, outDir: string = BENCH_DIR): void {
+/**
+ * Writes a script's figures as JSON to `outDir`/`name`, for `scripts/bench.ts` to collect,
+ * formatted as prettier would (so a part run alone leaves `prettier --check` green).
+ */
+export async function writeJson(name: string, data: unknown, outDir: string = BENCH_DIR): Promise<void> {
+  const config = await prettier.resolveConfig(path.join(BENCH_DIR, name));
+  const formatted = await prettier.format(JSON.stringify(data), { ...config, parser: "json" });
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(path.join(outDir, name), `${JSON.stringify(data, null, 2)}\n`);
+  writeFileSync(path.join(outDir, name), formatted);
 }

@@ -403,7 +403,7 @@ ${table(
 ${notes.length > 0 ? "\n" + notes.join("\n\n") + "\n" : ""}`;
 
 await writeReport("ring-quality.md", markdown, args.out);
-writeJson(
+await writeJson(
   "ring-quality.json",
   {
     machine: `${cpu}, ${os.cpus().length} cores, Node ${process.version}`,

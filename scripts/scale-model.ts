@@ -1,0 +1,329 @@
+/**
+ * `node scripts/scale-model.ts`: the Durable Object's request rate as a function of locations,
+ * isolates per location, snapshot TTL, client traffic and origins (issue 5, "Measure" item 5),
+ * derived from what the code does, with the settings' defaults imported from src/core/config.ts:
+ *
+ * - refreshes (src/worker/routing-cache.ts): an isolate asks `getUpdate` on the first request after
+ *   its table is SNAPSHOT_TTL_MS old (the clock restarts when the refresh starts), one at a time:
+ *   per isolate 1 / (TTL + mean wait for its next request), whatever the traffic beyond that;
+ * - reports (src/worker/health-reporter.ts): an isolate sends `report` only after a failure, at most
+ *   once per REPORT_INTERVAL_MS; the answer carries the epoch, and an isolate whose table is older
+ *   refreshes at once (`refreshSoon`), after which it routes around an ejected origin;
+ * - probes (src/worker/ring-store.ts): the alarm runs a round, then re-arms HEALTH_INTERVAL_MS later,
+ *   so rounds start every interval + round duration; a round fetches every origin, 6 at a time (the
+ *   platform's simultaneous-connection limit, DESIGN.md); the cron asks for a round once a minute.
+ *
+ * A model, not a measurement: it prints tables and writes scale-model.md and scale-model.json.
+ *
+ *   node scripts/scale-model.ts [--locations 300] [--origins 1000] [--rps 1000000]
+ *     [--isolates 1,5,20,50] [--ttls 10000,30000,60000] [--quick] [--out DIR]
+ */
+import { parseArgs } from "node:util";
+import v8 from "node:v8";
+import { INTEGER_SETTINGS, MAX_ORIGINS } from "../src/core/config.ts";
+import { UNKNOWN_HEALTH, type OriginRecord } from "../src/core/routing-table.ts";
+import { freshLayout } from "../src/core/slot-ring.ts";
+import { BENCH_DIR, table, writeJson, writeReport } from "./report.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    locations: { type: "string", default: "300" },
+    origins: { type: "string", default: "1000" },
+    rps: { type: "string", default: "1000000" },
+    isolates: { type: "string", default: "1,5,20,50" },
+    ttls: { type: "string", default: "" },
+    quick: { type: "boolean", default: false }, // accepted for `npm run bench -- --quick`: the model is instant
+    out: { type: "string", default: BENCH_DIR },
+  },
+});
+
+const fallback = (name: string) => {
+  const setting = INTEGER_SETTINGS.find((s) => s.name === name);
+  if (setting === undefined) throw new Error(`no setting ${name} in src/core/config.ts`);
+  return setting.fallback;
+};
+const D = {
+  ttlMs: fallback("SNAPSHOT_TTL_MS"),
+  reportIntervalMs: fallback("REPORT_INTERVAL_MS"),
+  healthIntervalMs: fallback("HEALTH_INTERVAL_MS"),
+  healthTimeoutMs: fallback("HEALTH_TIMEOUT_MS"),
+  healthFall: fallback("HEALTH_FALL"),
+  ejectAfter: fallback("EJECT_AFTER_FAILURES"),
+  ejectBaseMs: fallback("EJECT_BASE_MS"),
+};
+/** wrangler.toml's cron, `* * * * *`. */
+const CRON_PERIOD_S = 60;
+/** Cloudflare: one Durable Object serves about 1,000 requests/s before "overloaded" errors (DESIGN.md). */
+const SOFT_LIMIT = 1000;
+/** Cloudflare: 6 simultaneous outgoing connections per invocation; more fetches wait (DESIGN.md). */
+const CONNECTIONS = 6;
+/** Assumed time for a healthy origin to answer a probe, as in the README's scale table. */
+const PROBE_LATENCY_S = 0.05;
+/** The README's assumption for the headline figure: isolates per location are not published. */
+const ASSUMED_ISOLATES = 20;
+
+const LOCATIONS = Number(args.locations);
+const ORIGINS = Number(args.origins);
+const RPS = Number(args.rps);
+const ISOLATES = args.isolates.split(",").map(Number);
+const TTLS_MS = args.ttls === "" ? [D.ttlMs, 30_000, 60_000] : args.ttls.split(",").map(Number);
+if (![LOCATIONS, ORIGINS, RPS, ...ISOLATES, ...TTLS_MS].every((n) => Number.isFinite(n) && n > 0)) {
+  throw new RangeError("every option must be a positive number");
+}
+if (!ISOLATES.includes(ASSUMED_ISOLATES)) ISOLATES.push(ASSUMED_ISOLATES);
+ISOLATES.sort((a, b) => a - b);
+
+/** Refresh calls/s of one isolate serving `rate` requests/s (Poisson): one per TTL + wait for the next request. */
+const refreshRate = (ttlS: number, rate: number) => 1 / (ttlS + 1 / rate);
+
+/**
+ * One origin of `origins` dies. After the first few reports eject it (EJECT_AFTER_FAILURES failures
+ * edge-wide: milliseconds at this traffic), every isolate that sends it a request before its own
+ * TTL refresh reports once, learns the new epoch from the answer and refreshes at once: two calls.
+ * With refresh phases uniform over the TTL and Poisson requests at λ per isolate to the dead
+ * origin, an isolate reports at t with density λ e^(−λt) (1 − t/TTL).
+ */
+function failureBurst(isolates: number, ttlS: number, rps = RPS) {
+  const lambda = rps / isolates / ORIGINS;
+  const density = (t: number) => (t >= ttlS ? 0 : isolates * lambda * Math.exp(-lambda * t) * (1 - t / ttlS));
+  const integrate = (a: number, b: number) => {
+    const steps = 2000;
+    const h = (b - a) / steps;
+    let sum = 0;
+    for (let i = 0; i < steps; i++) sum += density(a + (i + 0.5) * h) * h;
+    return sum;
+  };
+  const reports = integrate(0, ttlS);
+  const firstSecond = integrate(0, Math.min(1, ttlS));
+  return {
+    lambda,
+    reports,
+    extraCalls: 2 * reports, // a report + the refresh its answer triggers
+    busiestSecond: 2 * firstSecond, // the density only falls, so the first second is the busiest
+    bound: isolates / (D.reportIntervalMs / 1000), // every isolate reporting once per interval
+  };
+}
+
+/** Alarm-driven probe rounds: the alarm re-arms after its round, so rounds start every interval + duration. */
+function probes(origins: number, blackholed = 0) {
+  const duration = ((origins - blackholed) * PROBE_LATENCY_S + blackholed * (D.healthTimeoutMs / 1000)) / CONNECTIONS;
+  const period = D.healthIntervalMs / 1000 + duration;
+  return { duration, period, probesPerS: origins / period, callsPerS: 1 / period + 1 / CRON_PERIOD_S };
+}
+
+/**
+ * Bytes of a refresh answer, V8-serialized as JS RPC sends it, with realistic ids, URLs and health:
+ * the origin list (sent when the isolate's epoch is stale) and the slot layout (only when the
+ * membership or weights changed: the object keeps it and ships it then).
+ */
+function snapshotBytes(origins: number): { list: number; layout: number } {
+  const list: OriginRecord[] = Array.from({ length: origins }, (_, i) => ({
+    id: `origin-${String(i).padStart(4, "0")}`,
+    url: `https://origin-${String(i).padStart(4, "0")}.eu-west.example.com`,
+    weight: 1,
+    region: "eu-west",
+    state: "active",
+    drainStartedAt: null,
+    health: { ...UNKNOWN_HEALTH, status: "up", recoveredAt: 1_790_000_000_000 },
+  }));
+  const slots = fallback("RING_SLOTS_PER_ORIGIN");
+  const layout = freshLayout(
+    list.map((o) => ({ id: o.id, weight: o.weight })),
+    slots,
+  );
+  const update = { epoch: 123_456, origins: list, layoutEpoch: 7, layout: null, bootstrapErrors: [] };
+  return {
+    list: v8.serialize(update).length,
+    layout: v8.serialize({ ...update, layout }).length - v8.serialize(update).length,
+  };
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString("en", { maximumFractionDigits: digits });
+const pctOf = (n: number) => `${fmt((n / SOFT_LIMIT) * 100)} %`;
+const probe = probes(ORIGINS);
+const probeDegraded = probes(ORIGINS, 10);
+
+interface Case {
+  isolatesPerLocation: number;
+  ttlS: number;
+  isolates: number;
+  requestsPerIsolate: number;
+  refreshes: number;
+  steady: number;
+  burst: ReturnType<typeof failureBurst>;
+  peak: number;
+}
+const cases: Case[] = [];
+for (const perLocation of ISOLATES) {
+  for (const ttlMs of TTLS_MS) {
+    const isolates = LOCATIONS * perLocation;
+    const ttlS = ttlMs / 1000;
+    const rate = RPS / isolates;
+    const refreshes = isolates * refreshRate(ttlS, rate);
+    const steady = refreshes + probe.callsPerS;
+    const burst = failureBurst(isolates, ttlS);
+    cases.push({
+      isolatesPerLocation: perLocation,
+      ttlS,
+      isolates,
+      requestsPerIsolate: rate,
+      refreshes,
+      steady,
+      burst,
+      peak: steady + burst.busiestSecond,
+    });
+  }
+}
+
+const caseRows = cases.map((c) => [
+  `${c.isolatesPerLocation} × ${LOCATIONS} = ${fmt(c.isolates)}`,
+  `${c.ttlS} s${c.ttlS * 1000 === D.ttlMs ? " (default)" : ""}`,
+  fmt(c.requestsPerIsolate),
+  fmt(c.refreshes),
+  fmt(c.steady),
+  pctOf(c.steady),
+  fmt(c.burst.extraCalls),
+  fmt(c.peak),
+  pctOf(c.peak),
+]);
+const caseHead = [
+  "isolates (per location × locations)",
+  "SNAPSHOT_TTL_MS",
+  "req/s per isolate",
+  "refreshes/s",
+  "steady calls/s",
+  "of the soft limit",
+  "one origin dies: extra calls",
+  "busiest second, calls",
+  "of the soft limit",
+];
+
+// Client traffic: what grows with it and what does not (assumed isolates, default TTL).
+const trafficRows = [RPS / 10, RPS, RPS * 10].map((rps) => {
+  const isolates = LOCATIONS * ASSUMED_ISOLATES;
+  const ttlS = D.ttlMs / 1000;
+  const refreshes = isolates * refreshRate(ttlS, rps / isolates);
+  const burst = failureBurst(isolates, ttlS, rps);
+  return { rps, refreshes, extra: burst.extraCalls, firstSecond: burst.busiestSecond };
+});
+
+const bytes = snapshotBytes(ORIGINS);
+const defaults = cases.find((c) => c.isolatesPerLocation === ASSUMED_ISOLATES && c.ttlS * 1000 === D.ttlMs)!;
+const lowTraffic = trafficRows[0]!.refreshes;
+const highTraffic = trafficRows[2]!.refreshes;
+const goals = [
+  {
+    goal: "steady-state Durable Object load independent of client traffic",
+    met: Math.abs(highTraffic / lowTraffic - 1) < 0.01,
+    detail: `${fmt(lowTraffic)} refreshes/s at ${fmt(RPS / 10)} req/s, ${fmt(highTraffic)} at ${fmt(RPS * 10)} req/s (${ASSUMED_ISOLATES} isolates per location, TTL ${D.ttlMs / 1000} s)`,
+  },
+  {
+    goal: `steady state under one Durable Object's ~${fmt(SOFT_LIMIT)} calls/s at the defaults (${ASSUMED_ISOLATES} isolates per location assumed)`,
+    met: defaults.steady < SOFT_LIMIT,
+    detail: `${fmt(defaults.steady)} calls/s = ${pctOf(defaults.steady)} of the soft limit; at TTL 30 s: ${fmt(cases.find((c) => c.isolatesPerLocation === ASSUMED_ISOLATES && c.ttlS === 30)?.steady ?? NaN)}`,
+  },
+  {
+    goal: `one origin's death stays under the soft limit at the defaults (${ASSUMED_ISOLATES} isolates per location assumed)`,
+    met: defaults.peak < SOFT_LIMIT,
+    detail: `busiest second ${fmt(defaults.peak)} calls (${fmt(defaults.steady)} refreshes and probes + ${fmt(defaults.burst.busiestSecond)} reports and the refreshes they trigger); ${fmt(defaults.burst.extraCalls)} extra calls in all, over one TTL`,
+  },
+];
+
+const perLocationCache = LOCATIONS / (D.ttlMs / 1000);
+const markdown = `# Scale model: the Durable Object's request rate
+
+Derived by \`scripts/scale-model.ts\` from the code's refresh, report and probe logic, with the settings' defaults from
+\`src/core/config.ts\` (SNAPSHOT_TTL_MS ${fmt(D.ttlMs)}, REPORT_INTERVAL_MS ${fmt(D.reportIntervalMs)}, HEALTH_INTERVAL_MS
+${fmt(D.healthIntervalMs)}, HEALTH_TIMEOUT_MS ${fmt(D.healthTimeoutMs)}, EJECT_AFTER_FAILURES ${D.ejectAfter}). A model,
+not a measurement. Inputs: ${fmt(LOCATIONS)} locations, ${fmt(ORIGINS)} origins (the most one deployment may hold:
+${fmt(MAX_ORIGINS)}), ${fmt(RPS)} client requests/s spread evenly; one Durable Object's soft limit ≈ ${fmt(SOFT_LIMIT)}
+calls/s. Cloudflare does not publish how many isolates serve a location, so the model runs a few counts; the README
+assumes ${ASSUMED_ISOLATES}.
+
+## Calls into the Durable Object
+
+${table(caseHead, caseRows)}
+
+- **refreshes/s** = isolates × 1 / (TTL + 1 / requests per isolate): \`currentTable\` starts a background \`getUpdate\`
+  on the first request after the table is TTL old, one at a time per isolate. Client traffic only enters through
+  the wait for that request, which is negligible here.
+- **steady calls/s** adds the probe rounds: the alarm (one call per round, every ${fmt(probe.period, 1)} s, see below) and
+  the cron (one call a minute) — ${fmt(probe.callsPerS, 2)} calls/s. Reports: none while all is well.
+- **one origin dies**: the first ${D.ejectAfter} failures edge-wide eject it (milliseconds at this traffic). Then every
+  isolate that sends it a request before its own TTL refresh reports once, gets the new epoch in the answer and
+  refreshes at once (\`refreshSoon\`): two calls, each. The **busiest second** is the first one after the ejection:
+  steady calls + 2 × the isolates that meet the dead origin in that second. That share grows with the dead origin's
+  traffic (${fmt(RPS / ORIGINS)} req/s here), up to all isolates at once — the bound is isolates / REPORT_INTERVAL_MS
+  for reports alone (${fmt(defaults.burst.bound)} calls/s at ${ASSUMED_ISOLATES} isolates per location). Reports and
+  refreshes that fail are dropped and routing never waits on them: an overloaded object delays the news, not traffic.
+- A per-location snapshot cache (not built) would make refreshes locations / TTL = ${fmt(perLocationCache)} calls/s
+  whatever the isolate count.
+
+## Client traffic (${ASSUMED_ISOLATES} isolates per location, TTL ${D.ttlMs / 1000} s)
+
+${table(
+  ["client req/s", "refreshes/s", "one origin dies: extra calls", "its busiest second, extra calls"],
+  trafficRows.map((r) => [fmt(r.rps), fmt(r.refreshes), fmt(r.extra), fmt(r.firstSecond)]),
+)}
+
+Refreshes do not grow with traffic; the failure burst does, until every isolate meets the dead origin within a second.
+
+## Snapshot transfer
+
+A refresh answer carries the origin list only when the isolate's epoch is stale: ${fmt(bytes.list / 1024)} KB for
+${fmt(ORIGINS)} origins (${fmt(bytes.list / ORIGINS)} bytes each, with health; V8 serialization, as JS RPC sends it,
+about the same as JSON). A membership or weight change adds the slot layout: ${fmt(bytes.layout / 1024)} KB. After each
+epoch change every isolate fetches the list once within a TTL: ${fmt((bytes.list * defaults.isolates) / 1024 / 1024)} MB
+out of the object at ${ASSUMED_ISOLATES} isolates per location (${fmt(((bytes.list + bytes.layout) * defaults.isolates) / 1024 / 1024)} MB
+with the layout), ${fmt((bytes.list * defaults.refreshes) / 1024 / 1024, 1)} MB/s if the epoch changed every TTL.
+Unchanged epochs: a few bytes per refresh.
+
+## Probes
+
+${table(
+  ["case", "round duration", "round starts every", "probes/s (outgoing)", "calls into the object/s"],
+  [
+    [`${fmt(ORIGINS)} healthy origins at ${PROBE_LATENCY_S * 1000} ms`, probe, "(alarm + cron)"],
+    [`10 of them black-holed (HEALTH_TIMEOUT_MS each)`, probeDegraded, ""],
+  ].map(([label, p, note]) => {
+    const r = p as ReturnType<typeof probes>;
+    return [
+      label as string,
+      `${fmt(r.duration, 1)} s`,
+      `${fmt(r.period, 1)} s`,
+      fmt(r.probesPerS),
+      `${fmt(r.callsPerS, 2)} ${note}`.trim(),
+    ];
+  }),
+)}
+
+A round fetches every origin, ${CONNECTIONS} at a time (the platform's limit per invocation), so it lasts origins ×
+latency / ${CONNECTIONS}; the alarm re-arms HEALTH_INTERVAL_MS after its round ends, so rounds start every interval +
+duration, not every interval, and a probe verdict (fall ${D.healthFall}) takes ${D.healthFall} × that. The cron adds at
+most one round a minute (a round less than half an interval after the last is skipped).
+`;
+
+await writeReport("scale-model.md", markdown, args.out);
+await writeJson(
+  "scale-model.json",
+  {
+    machine: "a model: no machine dependence",
+    command: ["node scripts/scale-model.ts", ...process.argv.slice(2)].join(" "),
+    quick: args.quick,
+    goals,
+    inputs: { locations: LOCATIONS, origins: ORIGINS, rps: RPS, softLimit: SOFT_LIMIT, settings: D },
+    cases: cases.map((c) => ({ ...c, burst: { ...c.burst } })),
+    probes: { healthy: probe, tenBlackholed: probeDegraded },
+    answerBytes: bytes,
+    tables: [
+      { title: "Calls into the Durable Object", head: caseHead, rows: caseRows },
+      {
+        title: `Client traffic (${ASSUMED_ISOLATES} isolates per location, TTL ${D.ttlMs / 1000} s)`,
+        head: ["client req/s", "refreshes/s", "one origin dies: extra calls", "its busiest second, extra calls"],
+        rows: trafficRows.map((r) => [fmt(r.rps), fmt(r.refreshes), fmt(r.extra), fmt(r.firstSecond)]),
+      },
+    ],
+  },
+  args.out,
+);
+for (const g of goals) console.log(`${g.met ? "met   " : "MISSED"} ${g.goal}: ${g.detail}`);
