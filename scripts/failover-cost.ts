@@ -605,8 +605,11 @@ const verdict = (name: string) => {
   return {
     noError: allErrors(name) === 0,
     refusedUnderSecond: Math.max(addedMedian(l, "refused"), addedP99(l, "refused")) < 1_000,
-    blackholeUnderSecond:
-      Math.max(addedMedian(l, "blackhole"), addedP99(l, "blackhole")) < 1_000 && l.blackholeErrors === 0,
+    // Issue 5 bounds this case by the per-try timeout, not by a second: a black hole is only
+    // known to be one when the timeout fires. 10 % + 50 ms slack for timer and scheduling jitter.
+    blackholeWithinTimeout:
+      Math.max(addedMedian(l, "blackhole"), addedP99(l, "blackhole")) <= TRY_TIMEOUT_MS * 1.1 + 50 &&
+      l.blackholeErrors === 0,
     detectionUnderSecond: worst(h, (c) => c.maxAddedMs) < 1_000,
     readmitWithinBound: worst(h, (c) => c.readmitMs) <= PROBE_INTERVAL_MS * RISE,
   };
@@ -624,8 +627,8 @@ const goals: Goal[] = [
     detail: `ours: added median ${ms1(addedMedian(oursLatency, "refused"))}, p99 ${ms1(addedP99(oursLatency, "refused"))}`,
   },
   {
-    goal: "No added second: primary black-holes",
-    met: ours.blackholeUnderSecond,
+    goal: "Primary black-holes: no error, added latency bounded by the per-try timeout",
+    met: ours.blackholeWithinTimeout,
     detail: `ours: added median ${ms(addedMedian(oursLatency, "blackhole"))}, p99 ${ms(addedP99(oursLatency, "blackhole"))} with TRY_TIMEOUT_MS ${TRY_TIMEOUT_MS} (the default, 10,000, adds 10 s)`,
   },
   {
@@ -685,7 +688,7 @@ const peerRows = latency.map((l) => {
     l.name,
     yes(v.noError),
     yes(v.refusedUnderSecond),
-    yes(v.blackholeUnderSecond),
+    yes(v.blackholeWithinTimeout),
     yes(v.detectionUnderSecond),
     yes(v.readmitWithinBound),
   ];
@@ -780,9 +783,9 @@ ${table(
 
 The same tests applied to each proxy (re-admission against our bound, ${PROBE_INTERVAL_MS} ms × ${RISE}):
 
-${table(["proxy", "no client error", "refused: added < 1 s", "black-holed: added < 1 s, no error", "learning: worst added < 1 s", `re-admission ≤ ${ms(PROBE_INTERVAL_MS * RISE)}`], peerRows)}
+${table(["proxy", "no client error", "refused: added < 1 s", "black-holed: added ≤ per-try timeout, no error", "learning: worst added < 1 s", `re-admission ≤ ${ms(PROBE_INTERVAL_MS * RISE)}`], peerRows)}
 
-${readmitNote}A black-holed primary costs our balancer exactly one per-try timeout per request until it is ejected (5 timed-out requests; the probes fail too after \`HEALTH_TIMEOUT_MS\`), so "no added second" holds for a black hole only with \`TRY_TIMEOUT_MS\` below 1 s, which would cut off slow but healthy answers; with the default 10 s each such request waits 10 s.
+${readmitNote}A black-holed primary costs our balancer exactly one per-try timeout per request until it is ejected (5 timed-out requests; the probes fail too after \`HEALTH_TIMEOUT_MS\`), which is the bound issue 5 sets for this case: a black hole cannot be told from a slow answer before the timeout fires. "No added second" would hold here only with \`TRY_TIMEOUT_MS\` below 1 s, which would cut off slow but healthy answers; with the default 10 s each such request waits 10 s until the origin is ejected.
 ${notes.length > 0 ? "\n" + notes.join("\n\n") + "\n" : ""}${peersMeasured ? "" : "\nOnly the proxies listed were measured.\n"}`;
 
 const outDir = args.out;
