@@ -413,14 +413,19 @@ export class RingStore extends DurableObject<Env> {
     }
   }
 
-  /** The alarm: one probe round, then re-arm. Errors are logged, never thrown (a throw would retry the alarm). */
+  /**
+   * The alarm: re-arm first, then one probe round, so rounds start every HEALTH_INTERVAL_MS even
+   * when a round is slow (1,000 origins take ~8 s through the 6-connection limit; re-arming after
+   * the round made the cadence interval + round time). A round still running when the next alarm
+   * fires is not overlapped: probeRound skips it. Errors are logged, never thrown (a throw would
+   * retry the alarm).
+   */
   override async alarm(): Promise<void> {
+    await this.armAlarm(true);
     try {
       await this.probeRound();
     } catch (error) {
       console.error(`probe round failed: ${error instanceof Error ? error.message : String(error)}`);
-    } finally {
-      await this.armAlarm(true);
     }
   }
 
