@@ -9,8 +9,9 @@
  * - reports (src/worker/health-reporter.ts): an isolate sends `report` only after a failure, at most
  *   once per REPORT_INTERVAL_MS; the answer carries the epoch, and an isolate whose table is older
  *   refreshes at once (`refreshSoon`), after which it routes around an ejected origin;
- * - probes (src/worker/ring-store.ts): the alarm runs a round, then re-arms HEALTH_INTERVAL_MS later,
- *   so rounds start every interval + round duration; a round fetches every origin, 6 at a time (the
+ * - probes (src/worker/ring-store.ts): the alarm re-arms HEALTH_INTERVAL_MS ahead, then runs a round;
+ *   a round still running when the next alarm fires is not overlapped (that alarm is skipped), so
+ *   rounds start every max(interval, round duration rounded up to intervals); a round fetches every origin, 6 at a time (the
  *   platform's simultaneous-connection limit, DESIGN.md); the cron asks for a round once a minute.
  *
  * A model, not a measurement: it prints tables and writes scale-model.md and scale-model.json.
@@ -104,10 +105,14 @@ function failureBurst(isolates: number, ttlS: number, rps = RPS) {
   };
 }
 
-/** Alarm-driven probe rounds: the alarm re-arms after its round, so rounds start every interval + duration. */
+/**
+ * Alarm-driven probe rounds: the alarm re-arms before its round, so rounds start every interval,
+ * except that an alarm firing while a round still runs is skipped (the next one is an interval later).
+ */
 function probes(origins: number, blackholed = 0) {
   const duration = ((origins - blackholed) * PROBE_LATENCY_S + blackholed * (D.healthTimeoutMs / 1000)) / CONNECTIONS;
-  const period = D.healthIntervalMs / 1000 + duration;
+  const interval = D.healthIntervalMs / 1000;
+  const period = interval * Math.max(1, Math.ceil(duration / interval));
   return { duration, period, probesPerS: origins / period, callsPerS: 1 / period + 1 / CRON_PERIOD_S };
 }
 
@@ -298,8 +303,9 @@ ${table(
 )}
 
 A round fetches every origin, ${CONNECTIONS} at a time (the platform's limit per invocation), so it lasts origins ×
-latency / ${CONNECTIONS}; the alarm re-arms HEALTH_INTERVAL_MS after its round ends, so rounds start every interval +
-duration, not every interval, and a probe verdict (fall ${D.healthFall}) takes ${D.healthFall} × that. The cron adds at
+latency / ${CONNECTIONS}; the alarm re-arms HEALTH_INTERVAL_MS ahead before its round runs, so rounds start every
+interval while a round fits in it (an alarm that fires during a longer round is skipped), and a probe verdict (fall
+${D.healthFall}) takes ${D.healthFall} × that period. The cron adds at
 most one round a minute (a round less than half an interval after the last is skipped).
 `;
 
