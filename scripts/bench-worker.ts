@@ -253,8 +253,13 @@ async function main(): Promise<void> {
     const barePath = path.join(tmp, "bare.js");
     fs.writeFileSync(
       barePath,
-      `const ORIGIN = ${JSON.stringify(origins[0])};\n` +
-        `export default { fetch(req) { const u = new URL(req.url); return fetch(ORIGIN + u.pathname + u.search, req); } };\n`,
+      // The floor: the same origins, spread the way the `% N` Worker balancers do (a string hash of
+      // the client address modulo the origin count), so both targets pay the same origin fan-out
+      // and connection pools, and the difference is the balancer's own work.
+      `const ORIGINS = ${JSON.stringify(origins)};\n` +
+        `export default { fetch(req) { const ip = req.headers.get("cf-connecting-ip") ?? ""; let h = 0;\n` +
+        `  for (let i = 0; i < ip.length; i++) h = (h * 31 + ip.charCodeAt(i)) | 0;\n` +
+        `  const u = new URL(req.url); return fetch(ORIGINS[(h >>> 0) % ORIGINS.length] + u.pathname + u.search, req); } };\n`,
     );
     const current = balancer(root, build("current", root));
     const bare = {
@@ -351,8 +356,8 @@ async function main(): Promise<void> {
       `Load: ${generatorLabel}, ${connections} connections, ${seconds} s per target after ${warmup} s warm-up` +
       `${rounds > 1 ? `, ${rounds} alternating rounds (medians; req/s range in brackets)` : ""}, GET ${PATH}, each ` +
       `request from a fresh random CF-Connecting-IP (IPv4 in 198.18.0.0/15 or an IPv6 /64 in 2001:db8::/32). ` +
-      `${revs.join("; ")}; ORIGINS = 3 node:http origins on loopback, bare forwards to ` +
-      `the first. 1-min load average at start: ${loadAverage}. ${new Date().toISOString()}`;
+      `${revs.join("; ")}; ORIGINS = 3 node:http origins on loopback; bare spreads over the ` +
+      `same 3 by a string hash of CF-Connecting-IP % 3. 1-min load average at start: ${loadAverage}. ${new Date().toISOString()}`;
     const head = ["target", "req/s", "p50 ms", "p99 ms", "errors", "non-2xx"];
     const rows = [...summary].map(([name, r]) => [
       name,
