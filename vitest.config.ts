@@ -20,7 +20,13 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             // The bootstrap list points at the loopback origins of test/worker/origins.setup.ts.
             miniflare: {
-              bindings: { ORIGINS: inject("origins"), SNAPSHOT_TTL_MS: "200", HEALTH_PATH: "/healthz" },
+              bindings: {
+                ORIGINS: inject("origins"),
+                SNAPSHOT_TTL_MS: "200",
+                HEALTH_PATH: "/healthz",
+                // The admin API's secret (test/worker/admin.test.ts); production sets it with `wrangler secret put`.
+                ADMIN_TOKEN: "test-admin-token-0123456789abcdef",
+              },
             },
           })),
         ],

@@ -3,13 +3,20 @@
  * front of them. Prints a few curl lines to try, and stops everything on Ctrl-C.
  *
  * Environment: LB_PORT (default 8787) for the balancer; the origins take free ports.
+ * LB_ADMIN_TOKEN: the admin token to use (default: a random one, printed at start).
+ *
+ * Local settings: ADMIN_ALLOW_LOCAL_ORIGINS (so origins on loopback can be added through the
+ * admin API) and STATUS_PUBLIC (the status page and JSON without the token: nothing but this
+ * machine can reach them); changes still need the token.
  */
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { startOrigins } from "./demo-origins.ts";
 
 const port = Number(process.env.LB_PORT ?? 8787);
+const token = process.env.LB_ADMIN_TOKEN || randomBytes(16).toString("hex");
 const origins = await startOrigins(["demo-a", "demo-b", "demo-c"]);
 const list = JSON.stringify(origins.map((o) => ({ id: o.id, url: o.url })));
 for (const o of origins) console.log(`origin ${o.id} on ${o.url}`);
@@ -36,6 +43,12 @@ const wrangler = spawn(
     // A local demo: show which origin answered (X-LB-Origin), which production leaves off.
     "--var",
     "DEBUG_HEADERS:true",
+    "--var",
+    "ADMIN_ALLOW_LOCAL_ORIGINS:true",
+    "--var",
+    "STATUS_PUBLIC:true",
+    "--var",
+    `ADMIN_TOKEN:${token}`,
   ],
   {
     stdio: ["ignore", "inherit", "inherit"],
@@ -95,5 +108,14 @@ IPv6 /64 (the origin answers with its id):
   curl -s -H 'CF-Connecting-IP: 2001:db8:1:2:ffff:ffff:ffff:9' ${base}/hello
 
 Status: curl -s ${base}/__lb/status    Cron: curl -s '${base}/__scheduled?cron=*+*+*+*+*'
+
+Admin API (README "Admin API"); the token for this run is ${token}:
+
+  export LB_URL=${base} LB_ADMIN_TOKEN=${token}
+  npm run lb -- origins
+  npm run lb -- preview drain ${origins[1]!.id}
+  npm run lb -- drain ${origins[1]!.id}
+  npm run lb -- audit
+
 Ctrl-C stops the balancer and the origins.
 `);

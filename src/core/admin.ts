@@ -153,13 +153,14 @@ export function previewChange(before: PreviewSide, after: PreviewSide, now: numb
   const flows = new Map<string, { from: string | null; to: string | null; share: number }>();
   let share = 0;
   // Both tables cover the 32-bit key space with equal arcs; when their sizes differ (a refill),
-  // walk the union of their boundaries.
+  // walk the union of their boundaries. A key goes to the first slot at or after it (walkRing), so
+  // arc (start, end] belongs to the slot at `end`; the last arc's end, 2^32, stands for key 0.
   const boundaries = mergeBoundaries(size, otherSize);
   for (let b = 0; b < boundaries.length - 1; b++) {
-    const start = boundaries[b]!;
-    const width = (boundaries[b + 1]! - start) / 4_294_967_296;
-    const from = first.at(start);
-    const to = second.at(start);
+    const end = boundaries[b + 1]!;
+    const width = (end - boundaries[b]!) / 4_294_967_296;
+    const from = first.at(end);
+    const to = second.at(end);
     if (from === to) continue;
     share += width;
     const key = `${from}\u0000${to}`;
@@ -189,16 +190,16 @@ function primaries(side: PreviewSide, now: number): { at(keyHash: number): strin
   const { points } = ring;
   return {
     at(keyHash) {
-      // The last slot whose start is ≤ keyHash, as walkRing finds it.
-      let low = 0;
-      let high = size - 1;
+      // The first slot whose point is ≥ keyHash, wrapping to slot 0, as walkRing finds it.
       if (size === 0) return null;
+      let low = 0;
+      let high = size;
       while (low < high) {
-        const mid = (low + high + 1) >>> 1;
-        if (points[mid]! <= keyHash) low = mid;
-        else high = mid - 1;
+        const mid = (low + high) >>> 1;
+        if (points[mid]! < keyHash) low = mid + 1;
+        else high = mid;
       }
-      return owner[low]!;
+      return owner[low === size ? 0 : low]!;
     },
   };
 }

@@ -51,6 +51,13 @@ export interface Settings {
   readonly retryBudgetWindowMs: number;
   readonly debugHeaders: boolean;
   readonly viaPseudonym: string;
+  /** STATUS_PUBLIC: the read-only status JSON and page answer without the admin token. */
+  readonly statusPublic: boolean;
+  /** ADMIN_ALLOW_LOCAL_ORIGINS: lifts the admin API's origin URL rules (local development only). */
+  readonly adminAllowLocalOrigins: boolean;
+  /** ADMIN_ALLOWED_PORTS: explicit ports an origin URL entered through the admin API may name. */
+  readonly adminAllowedPorts: readonly number[];
+  readonly adminMaxBodyBytes: number;
 }
 
 /** A configuration error that names its field. */
@@ -118,6 +125,8 @@ export const INTEGER_SETTINGS: readonly IntegerSetting[] = [
   setting("RETRY_BUDGET_PERCENT", "retryBudgetPercent", 50, 0, 100),
   setting("RETRY_BUDGET_MIN", "retryBudgetMin", 10, 0, 1_000),
   setting("RETRY_BUDGET_WINDOW_MS", "retryBudgetWindowMs", 10_000, 1_000, 600_000),
+  // Admin API: one origin per body, so 16 KiB is ample; the cap bounds what an isolate buffers.
+  setting("ADMIN_MAX_BODY_BYTES", "adminMaxBodyBytes", 16_384, 256, 1_048_576),
 ];
 
 /** The default reserved path prefix for the balancer's own routes. */
@@ -130,6 +139,9 @@ export const TEXT_DEFAULTS = {
   HEALTH_EXPECTED_STATUS: "200-399",
   DEBUG_HEADERS: "false",
   VIA_PSEUDONYM: "edge-affinity-lb",
+  STATUS_PUBLIC: "false",
+  ADMIN_ALLOW_LOCAL_ORIGINS: "false",
+  ADMIN_ALLOWED_PORTS: "443,8443",
 } as const;
 
 /** Most origins one deployment may hold (bounds ring memory: see README, "Scale"). */
@@ -212,10 +224,25 @@ export function parseSettings(vars: Readonly<Record<string, unknown>>): Result<S
     });
   } else values.healthHost = host;
 
-  const debug = text("DEBUG_HEADERS", TEXT_DEFAULTS.DEBUG_HEADERS);
-  if (debug === true || debug === "true" || debug === "1") values.debugHeaders = true;
-  else if (debug === false || debug === "false" || debug === "0") values.debugHeaders = false;
-  else errors.push({ field: "DEBUG_HEADERS", message: `must be true or false (got ${JSON.stringify(debug)})` });
+  const flags = [
+    ["DEBUG_HEADERS", "debugHeaders"],
+    ["STATUS_PUBLIC", "statusPublic"],
+    ["ADMIN_ALLOW_LOCAL_ORIGINS", "adminAllowLocalOrigins"],
+  ] as const;
+  for (const [name, key] of flags) {
+    const flag = text(name, TEXT_DEFAULTS[name]);
+    if (flag === true || flag === "true" || flag === "1") values[key] = true;
+    else if (flag === false || flag === "false" || flag === "0") values[key] = false;
+    else errors.push({ field: name, message: `must be true or false (got ${JSON.stringify(flag)})` });
+  }
+
+  const ports = parsePorts(text("ADMIN_ALLOWED_PORTS", TEXT_DEFAULTS.ADMIN_ALLOWED_PORTS));
+  if (ports === null) {
+    errors.push({
+      field: "ADMIN_ALLOWED_PORTS",
+      message: `must be a comma-separated list of ports from 1 to 65535, like "443,8443" (got ${JSON.stringify(vars.ADMIN_ALLOWED_PORTS)})`,
+    });
+  } else values.adminAllowedPorts = ports;
 
   const via = text("VIA_PSEUDONYM", TEXT_DEFAULTS.VIA_PSEUDONYM);
   if (typeof via !== "string" || !TOKEN_PATTERN.test(via)) {
@@ -224,6 +251,26 @@ export function parseSettings(vars: Readonly<Record<string, unknown>>): Result<S
 
   if (errors.length > 0) return { ok: false, errors };
   return { ok: true, value: values as unknown as Settings };
+}
+
+/** A port list: "443,8443", a TOML number (8443) or a TOML array ([443, 8443]); null when malformed. */
+function parsePorts(raw: unknown): number[] | null {
+  const items = Array.isArray(raw)
+    ? raw
+    : typeof raw === "number"
+      ? [raw]
+      : typeof raw === "string"
+        ? raw.split(",")
+        : null;
+  if (items === null || items.length > 64) return null;
+  const ports = new Set<number>();
+  for (const item of items) {
+    const port =
+      typeof item === "number" ? item : typeof item === "string" && /^\s*\d{1,5}\s*$/.test(item) ? Number(item) : NaN;
+    if (!Number.isInteger(port) || port < 1 || port > 65_535) return null;
+    ports.add(port);
+  }
+  return [...ports].sort((a, b) => a - b);
 }
 
 /**

@@ -5,7 +5,13 @@ export interface Env {
   readonly RING: DurableObjectNamespace<RingStore>;
   /** The bootstrap origin list: an array (TOML tables) or a JSON string. */
   readonly ORIGINS?: unknown;
+  /** Secret (`wrangler secret put ADMIN_TOKEN`): the admin API's bearer token; unset, the API is closed. */
   readonly ADMIN_TOKEN?: string;
+  /** Admin API and status page: see README "Admin API". */
+  readonly STATUS_PUBLIC?: string | boolean;
+  readonly ADMIN_ALLOW_LOCAL_ORIGINS?: string | boolean;
+  readonly ADMIN_ALLOWED_PORTS?: string | number | readonly number[];
+  readonly ADMIN_MAX_BODY_BYTES?: string | number;
   readonly LB_PREFIX?: string;
   readonly IPV4_PREFIX?: string | number;
   readonly IPV6_PREFIX?: string | number;

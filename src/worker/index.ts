@@ -15,6 +15,7 @@ import { errorResponse, proxyRequest } from "./proxy.ts";
 import { currentTable, refreshSoon, viewAt } from "./routing-cache.ts";
 import { RING_OBJECT_NAME } from "./ring-store.ts";
 import { handleReserved, isReservedPath } from "./status-routes.ts";
+import { countRequest } from "./traffic-stats.ts";
 
 export { RingStore } from "./ring-store.ts";
 
@@ -78,7 +79,8 @@ async function route(request: Request, env: Env, ctx: ExecutionContext): Promise
   const key = clientKey(header, settings);
   if (walk.length !== settings.maxAttempts) walk = new Uint32Array(settings.maxAttempts);
   const view = viewAt(cached.table, settings, Date.now());
-  const count = pickOrigins(cached.table, view, xxh32(key.bytes), walk);
+  const keyHash = xxh32(key.bytes);
+  const count = pickOrigins(cached.table, view, keyHash, walk);
   const candidates: OriginRecord[] = [];
   for (let i = 0; i < count; i++) candidates.push(cached.table.origins[walk[i]!]!);
 
@@ -96,5 +98,7 @@ async function route(request: Request, env: Env, ctx: ExecutionContext): Promise
     recordAttempts(attempts);
     flushReports(env, settings, ctx, (epoch) => refreshSoon(env, settings, ctx, epoch));
   }
+  // Per-isolate rates and hot client prefixes for the status page: O(1), no allocation.
+  countRequest(key, keyHash, response.status);
   return response;
 }

@@ -1,10 +1,15 @@
 /**
  * The balancer's own routes under the reserved prefix (LB_PREFIX, default "/__lb"). Nothing under
- * the prefix is ever forwarded to an origin. For now: a read-only `GET {prefix}/status`; the
- * admin API comes later.
+ * the prefix is ever forwarded to an origin. `GET {prefix}/status` (read-only JSON), the status
+ * page at `GET {prefix}/`, its login, and the admin API (admin-routes.ts); who may use which is
+ * admin-auth.ts's (README "Admin API").
  */
 import { Hono } from "hono";
+import { methodNotAllowed } from "hono/method-not-allowed";
 import type { Settings } from "../core/config.ts";
+import { registerLogin, requireAccess } from "./admin-auth.ts";
+import { registerAdminRoutes } from "./admin-routes.ts";
+import { statusPage } from "./status-page.ts";
 import type { Env } from "./env.ts";
 import { cacheStatus, viewAt, type CachedTable } from "./routing-cache.ts";
 import { RING_OBJECT_NAME, type OriginHealthDetail } from "./ring-store.ts";
@@ -16,8 +21,11 @@ export interface StatusContext {
   readonly now: () => number;
 }
 
-type AppEnv = {
+/** The hono environment of the prefix's routes. */
+export type AppEnv = {
   Bindings: { readonly env: Env; readonly status: StatusContext };
+  /** Who is asking, for the audit log: "token:<fingerprint> ip:<address>", or null (cookie, public status). */
+  Variables: { actor: string | null };
 };
 
 const apps = new Map<string, Hono<AppEnv>>();
@@ -40,12 +48,27 @@ export function handleReserved(
 function appFor(prefix: string): Hono<AppEnv> {
   let app = apps.get(prefix);
   if (app !== undefined) return app;
-  app = new Hono<AppEnv>().basePath(prefix);
-  app.get("/status", async (c) => {
+  // Not strict: `{prefix}` and `{prefix}/` are both the status page (and "/status/" the status).
+  app = new Hono<AppEnv>({ strict: false }).basePath(prefix);
+  // Nothing here may be cached by a browser or a shared cache: it is live and may be private.
+  app.use(async (c, next) => {
+    await next();
+    c.res.headers.set("cache-control", "no-store");
+    c.res.headers.set("x-content-type-options", "nosniff");
+  });
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) => c.json({ error: "method not allowed" }, 405, { allow: methods.join(", ") }),
+    }),
+  );
+  app.get("/", requireAccess("status", true), statusPage);
+  registerLogin(app);
+  registerAdminRoutes(app);
+  app.get("/status", requireAccess("status"), async (c) => {
     const { table: load, now: clock, settings } = c.env.status;
     const cached = await load();
     const cache = cacheStatus();
-    c.header("cache-control", "no-store");
     if (cached === null)
       return c.json({ epoch: null, source: null, origins: [], error: "no origins configured", cache }, 503);
     const now = clock();
@@ -58,7 +81,8 @@ function appFor(prefix: string): Hono<AppEnv> {
       panic: view.panic,
       eligible: view.eligibleCount,
       lastProbeRoundAt: detail?.lastRoundAt ?? null,
-      // URLs stay out of this unauthenticated view: they would let anyone bypass the balancer.
+      // URLs stay out of this view, which STATUS_PUBLIC may open to anyone: they would let anyone
+      // bypass the balancer. The authenticated GET {prefix}/api/origins shows them.
       origins: cached.table.origins.map(({ id, weight, region, state, drainStartedAt, health }, index) => {
         const record = detail?.origins.find((o) => o.id === id)?.health;
         return {
@@ -92,9 +116,15 @@ function appFor(prefix: string): Hono<AppEnv> {
     });
   });
   app.notFound((c) => c.json({ error: "not found" }, 404));
+  // In practice a failure here is the Durable Object not answering: 503, never a stack trace. A
+  // change whose answer was lost may or may not have been applied; the audit log tells.
   app.onError((error, c) => {
     console.error(`${prefix} route failed: ${error.message}`);
-    return c.json({ error: "internal error" }, 500);
+    const read = c.req.method === "GET" || c.req.method === "HEAD";
+    const message = read
+      ? "temporarily unavailable"
+      : `no answer from the ring store: the change may or may not have been applied (see ${prefix}/api/audit)`;
+    return c.json({ error: message }, 503);
   });
   apps.set(prefix, app);
   return app;

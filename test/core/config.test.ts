@@ -39,6 +39,9 @@ const DEFAULTS = {
   healthHost: null,
   debugHeaders: false,
   viaPseudonym: "edge-affinity-lb",
+  statusPublic: false,
+  adminAllowLocalOrigins: false,
+  adminAllowedPorts: [443, 8443],
   ...Object.fromEntries(INTEGER_SETTINGS.map((s) => [s.key, s.fallback])),
 };
 

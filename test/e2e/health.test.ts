@@ -43,6 +43,7 @@ describe("active health: probes from the Durable Object's alarm", () => {
   const SLOW_START_MS = 3_000;
   beforeAll(async () => {
     lb = await startBalancer(["h1", "h2", "h3", "h4"], {
+      STATUS_PUBLIC: "true", // these tests read GET /__lb/status without the admin token
       HEALTH_PATH: "/healthz",
       HEALTH_INTERVAL_MS: "300",
       HEALTH_TIMEOUT_MS: "1000",
@@ -112,6 +113,7 @@ describe("passive health: ejection from client traffic, before any probe", () =>
   let lb: Balancer;
   beforeAll(async () => {
     lb = await startBalancer(["p1", "p2", "p3", "p4"], {
+      STATUS_PUBLIC: "true", // these tests read GET /__lb/status without the admin token
       HEALTH_INTERVAL_MS: "0", // no alarm: only the cron would probe, and nothing fires it here
       REPORT_INTERVAL_MS: "100",
       SNAPSHOT_TTL_MS: "60000",
@@ -155,6 +157,7 @@ describe("drain", () => {
   const DRAIN_MS = 3_000;
   beforeAll(async () => {
     lb = await startBalancer(["d1", "d2", "d3", "d4"], {
+      STATUS_PUBLIC: "true", // these tests read GET /__lb/status without the admin token
       HEALTH_INTERVAL_MS: "0",
       SNAPSHOT_TTL_MS: "100",
       DRAIN_MS: String(DRAIN_MS),
