@@ -4,7 +4,7 @@
  */
 import { parseOrigin, type FieldError, type OriginConfig, type Result } from "./config.ts";
 import { walkRing } from "./ring.ts";
-import type { AdminState, OriginRecord } from "./routing-table.ts";
+import { poolOf, type AdminState, type OriginRecord } from "./routing-table.ts";
 import { ringFromLayout, type SlotLayout } from "./slot-ring.ts";
 
 /** How strict the API is about origin URLs (README "Admin API"). */
@@ -132,6 +132,12 @@ export interface Preview {
   readonly ipv6Prefixes: number;
   /** From → to, largest first; `to` null = no eligible origin (those clients would get 503). */
   readonly flows: readonly { readonly from: string | null; readonly to: string | null; readonly share: number }[];
+  /**
+   * Per pool (each share is of that pool's clients: the clients steered to its region), when the
+   * deployment has regional pools; the figures above are then the worst pool's share and every
+   * pool's flows.
+   */
+  readonly pools?: readonly ({ readonly pool: string } & Omit<Preview, "pools">)[];
 }
 
 /** A deployment as the preview sees it: the slot layout and every origin's record. */
@@ -217,4 +223,37 @@ function mergeBoundaries(a: number, b: number): number[] {
     for (let i = 1; i < size; i++) points.add(Math.floor((i * 4_294_967_296) / size));
   }
   return [...points].sort((x, y) => x - y);
+}
+
+/** Both sides of a change with every pool's layout (what the Durable Object holds). */
+export interface PoolsSide {
+  readonly layouts: Readonly<Record<string, SlotLayout>>;
+  readonly origins: readonly OriginRecord[];
+}
+
+const EMPTY_LAYOUT: SlotLayout = { epoch: 0, ids: [], weights: [], slotsPerMember: 1, owners: new Uint16Array(0) };
+
+/**
+ * `previewChange` per pool. With one pool it is that pool's preview; with several, each pool's
+ * share is of its own clients, and the top level carries the worst pool's share and all flows.
+ */
+export function previewPools(before: PoolsSide, after: PoolsSide, regions: ReadonlySet<string>, now: number): Preview {
+  const ids = [...new Set([...Object.keys(before.layouts), ...Object.keys(after.layouts)])].sort();
+  const side = (of: PoolsSide, pool: string): PreviewSide => ({
+    layout: of.layouts[pool] ?? EMPTY_LAYOUT,
+    origins: of.origins.filter((origin) => poolOf(origin.region, regions) === pool),
+  });
+  const pools = ids.map((pool) => ({ pool, ...previewChange(side(before, pool), side(after, pool), now) }));
+  if (pools.length === 1) {
+    const { pool: _pool, ...only } = pools[0]!;
+    return only;
+  }
+  const worst = pools.reduce((a, b) => (b.share > a.share ? b : a));
+  return {
+    share: worst.share,
+    ipv4Addresses: worst.ipv4Addresses,
+    ipv6Prefixes: worst.ipv6Prefixes,
+    flows: pools.flatMap((pool) => pool.flows).sort((a, b) => b.share - a.share),
+    pools,
+  };
 }

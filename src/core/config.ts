@@ -3,7 +3,9 @@
  * typed results out; every error names the variable (and the origin entry) it comes from.
  */
 import { DEFAULT_HEALTH_SETTINGS as HEALTH } from "./health.ts";
+import { parseAffinitySource, type AffinitySource } from "./affinity-key.ts";
 import { parseStatusRanges } from "./probe-rules.ts";
+import { parseRegions, type Region } from "./steering.ts";
 
 /** An origin as configured: stable id, base URL, weight, optional region. */
 export interface OriginConfig {
@@ -58,6 +60,13 @@ export interface Settings {
   /** ADMIN_ALLOWED_PORTS: explicit ports an origin URL entered through the admin API may name. */
   readonly adminAllowedPorts: readonly number[];
   readonly adminMaxBodyBytes: number;
+  /** REGIONS: the regional pools and where they are (README "Regions"); empty = one pool. */
+  readonly regions: readonly Region[];
+  readonly regionIds: ReadonlySet<string>;
+  /** DEFAULT_REGION: the home pool when neither a mapping nor the client's coordinates decide. */
+  readonly defaultRegion: string | null;
+  /** AFFINITY_KEY: where the hashed key comes from (the client address by default). */
+  readonly affinity: AffinitySource;
 }
 
 /** A configuration error that names its field. */
@@ -248,6 +257,24 @@ export function parseSettings(vars: Readonly<Record<string, unknown>>): Result<S
   if (typeof via !== "string" || !TOKEN_PATTERN.test(via)) {
     errors.push({ field: "VIA_PSEUDONYM", message: `must be a token of 1–64 characters (got ${JSON.stringify(via)})` });
   } else values.viaPseudonym = via;
+
+  const regions = parseRegions(vars.REGIONS);
+  if (!regions.ok) errors.push(...regions.errors);
+  else {
+    values.regions = regions.value;
+    values.regionIds = new Set(regions.value.map((region) => region.id));
+    const fallback = text("DEFAULT_REGION", null);
+    if (fallback !== null && (typeof fallback !== "string" || !regions.value.some((r) => r.id === fallback))) {
+      errors.push({
+        field: "DEFAULT_REGION",
+        message: `must be the id of one of REGIONS (got ${JSON.stringify(fallback)})`,
+      });
+    } else values.defaultRegion = fallback;
+  }
+
+  const affinity = parseAffinitySource(vars.AFFINITY_KEY);
+  if (!affinity.ok) errors.push(...affinity.errors);
+  else values.affinity = affinity.value;
 
   if (errors.length > 0) return { ok: false, errors };
   return { ok: true, value: values as unknown as Settings };

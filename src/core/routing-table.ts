@@ -39,22 +39,50 @@ export interface Snapshot {
   readonly epoch: number;
   readonly origins: readonly OriginRecord[];
   /**
-   * Who owns which slot, as the Durable Object keeps it (changed by the minimum on every membership
-   * change). Absent (bootstrap, tests): a fresh Maglev fill of the origins.
+   * Who owns which slot in each pool, as the Durable Object keeps it (changed by the minimum on
+   * every membership change), by pool id. A pool without one (bootstrap, tests): a fresh Maglev
+   * fill of its origins.
    */
-  readonly layout?: SlotLayout | null;
+  readonly layouts?: Readonly<Record<string, SlotLayout>> | null;
+  /** The layouts' version (the Durable Object bumps it when any pool's layout changes). */
+  readonly layoutEpoch?: number;
 }
 
-/** A snapshot's ring, with origins aligned to the ring's member indices. */
-export interface RoutingTable {
-  readonly epoch: number;
-  /** The slot layout the ring was built from. */
+/** The pool of the origins without a declared region: tried after every regional pool. */
+export const CATCH_ALL_POOL = "";
+
+/** One pool: its slot layout, its ring, and where its ring members are in `table.origins`. */
+export interface PoolTable {
+  readonly id: string;
   readonly layout: SlotLayout;
   readonly ring: Ring;
+  /** members[m] = index into table.origins of ring member m. */
+  readonly members: Uint32Array;
+  /** True when members[m] === m for every m (one pool): the walk needs no translation. */
+  readonly identity: boolean;
+}
+
+/** A snapshot's rings, one per pool, with every origin once in `origins` (sorted by id). */
+export interface RoutingTable {
+  readonly epoch: number;
   readonly origins: readonly OriginRecord[];
-  /** The RING_SLOTS_PER_ORIGIN the ring was filled with (a changed setting refills it). */
+  /** Regional pools sorted by id, then the catch-all pool (if it has origins). */
+  readonly pools: readonly PoolTable[];
+  readonly poolIndex: ReadonlyMap<string, number>;
+  /** The first pool's layout and ring: the whole table when there is one pool. */
+  readonly layout: SlotLayout;
+  readonly ring: Ring;
+  readonly layoutEpoch: number;
+  /** The RING_SLOTS_PER_ORIGIN the rings were filled with (a changed setting refills them). */
   readonly slotsPerOrigin: number;
 }
+
+/** The pool an origin belongs to: its region when that is a declared region, else the catch-all. */
+export function poolOf(region: string | null, regions: ReadonlySet<string>): string {
+  return region !== null && regions.has(region) ? region : CATCH_ALL_POOL;
+}
+
+const NO_REGIONS: ReadonlySet<string> = new Set();
 
 /** How health turns into traffic over time (README "Health" documents the defaults). */
 export interface RoutingPolicy {
@@ -70,6 +98,10 @@ export interface RoutingPolicy {
 export interface RoutingView {
   /** Aligned with table.origins: 1 takes all of the origin's clients, 0 none, a fraction that share. */
   readonly weights: Float64Array;
+  /** The same weights per pool, aligned with each pool's ring members (the very array when identity). */
+  readonly poolWeights: readonly Float64Array[];
+  /** Origins with weight > 0, per pool. */
+  readonly poolEligible: Int32Array;
   /** Origins with weight > 0. */
   readonly eligibleCount: number;
   readonly panic: boolean;
@@ -162,7 +194,13 @@ export function routingView(table: RoutingTable, policy: RoutingPolicy, now: num
     if (panic && origins[i]!.state === "active") weights[i] = 1;
     if (weights[i]! > 0) eligibleCount++;
   }
-  return { weights, eligibleCount, panic, validUntil };
+  const poolEligible = new Int32Array(table.pools.length);
+  const poolWeights = table.pools.map((pool, p) => {
+    const own = pool.identity ? weights : Float64Array.from(pool.members, (i) => weights[i]!);
+    for (let m = 0; m < own.length; m++) if (own[m]! > 0) poolEligible[p]!++;
+    return own;
+  });
+  return { weights, poolWeights, poolEligible, eligibleCount, panic, validUntil };
 }
 
 /** The snapshot of a bootstrap list before the Durable Object has spoken: epoch 0, all active. */
@@ -179,46 +217,98 @@ export function bootstrapSnapshot(origins: readonly OriginConfig[]): Snapshot {
 }
 
 /**
- * Builds the routing table. Every origin keeps its slots whatever its state or health; the
- * routing view only weighs them, so taking an origin out moves exactly its own clients, each to
- * its own ring successor, and bringing it back returns exactly those (DESIGN.md: "skipped during
- * the walk, not removed from the ring positions"). The ring comes from the snapshot's layout when
- * it has one that fits its origins, else from a fresh fill (the bootstrap list).
+ * Builds the routing table: one ring per pool (origins grouped by declared region; the rest in the
+ * catch-all pool). Every origin keeps its slots whatever its state or health; the routing view
+ * only weighs them, so taking an origin out moves exactly its own clients, each to its own ring
+ * successor, and bringing it back returns exactly those (DESIGN.md: "skipped during the walk, not
+ * removed from the ring positions"). A pool's ring comes from the snapshot's layout when it has one
+ * that fits the pool's origins, else from a fresh fill (the bootstrap list).
  */
 export function buildRoutingTable(
   snapshot: Snapshot,
   slotsPerOrigin: number,
   previous: RoutingTable | null = null,
+  regions: ReadonlySet<string> = NO_REGIONS,
 ): RoutingTable {
-  const byId = new Map(snapshot.origins.map((origin) => [origin.id, origin]));
-  const given = snapshot.layout ?? null;
-  const layout =
-    given !== null && layoutMatches(given, snapshot.origins)
-      ? given
-      : previous !== null &&
-          previous.layout.epoch === 0 &&
-          previous.slotsPerOrigin === slotsPerOrigin &&
-          layoutMatches(previous.layout, snapshot.origins)
-        ? previous.layout
-        : freshLayout(snapshot.origins, slotsPerOrigin);
-  // Most epochs change only health or state: the layout, and so the ring, stays the same object
-  // then and is reused instead of rebuilt.
-  const ring = previous !== null && previous.layout === layout ? previous.ring : ringFromLayout(layout);
-  const origins = ring.ids.map((id) => byId.get(id)!);
-  return { epoch: snapshot.epoch, layout, ring, origins, slotsPerOrigin: layout.slotsPerMember };
+  const origins = [...snapshot.origins].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const indexOf = new Map(origins.map((origin, i) => [origin.id, i]));
+  const grouped = new Map<string, OriginRecord[]>();
+  for (const origin of origins) {
+    const pool = poolOf(origin.region, regions);
+    const list = grouped.get(pool);
+    if (list === undefined) grouped.set(pool, [origin]);
+    else list.push(origin);
+  }
+  // Regional pools by id, the catch-all last; a deployment with no origins still has one (empty) pool.
+  const ids = [...grouped.keys()].sort((a, b) =>
+    a === CATCH_ALL_POOL ? 1 : b === CATCH_ALL_POOL ? -1 : a < b ? -1 : a > b ? 1 : 0,
+  );
+  if (ids.length === 0) ids.push(CATCH_ALL_POOL);
+  const pools = ids.map((id): PoolTable => {
+    const members = grouped.get(id) ?? [];
+    const before = previous?.pools[previous.poolIndex.get(id) ?? -1];
+    const given = snapshot.layouts?.[id] ?? null;
+    const layout =
+      given !== null && layoutMatches(given, members)
+        ? given
+        : before !== undefined &&
+            before.layout.epoch === 0 &&
+            previous!.slotsPerOrigin === slotsPerOrigin &&
+            layoutMatches(before.layout, members)
+          ? before.layout
+          : freshLayout(members, slotsPerOrigin);
+    // Most epochs change only health or state: the layout, and so the ring, stays the same object
+    // then and is reused instead of rebuilt.
+    const ring = before !== undefined && before.layout === layout ? before.ring : ringFromLayout(layout);
+    const index = Uint32Array.from(ring.ids, (member) => indexOf.get(member)!);
+    return { id, layout, ring, members: index, identity: index.every((i, m) => i === m) };
+  });
+  const first = pools[0]!;
+  return {
+    epoch: snapshot.epoch,
+    origins,
+    pools,
+    poolIndex: new Map(pools.map((pool, p) => [pool.id, p])),
+    layout: first.layout,
+    ring: first.ring,
+    layoutEpoch: snapshot.layoutEpoch ?? 0,
+    slotsPerOrigin: first.layout.slotsPerMember,
+  };
 }
+
+// Walk results of one pool before translation to table indices, one buffer per length.
+const poolWalks: Uint32Array[] = [];
 
 /**
  * Writes into `out` the indices (into `table.origins`) of the origins that take a key hash under
- * `view` (computed from this table): the primary first, then its ring successors, all distinct.
- * Returns how many were written.
+ * `view` (computed from this table): the primary first, then its successors, all distinct. Pools
+ * are tried in `order` (indices into table.pools; default: table order): the first pool with an
+ * eligible origin gives the primary and its ring successors, the next pools fill the remaining
+ * places (retries cross into the next region only after the home pool's own successors). Returns
+ * how many were written.
  */
 export function pickOrigins(
   table: RoutingTable,
   view: RoutingView,
   keyHash: number,
   out: Uint32Array | number[],
+  order: ArrayLike<number> | null = null,
 ): number {
   if (view.eligibleCount === 0) return 0;
-  return walkRing(table.ring, keyHash, view.weights, out);
+  const { pools } = table;
+  // One pool (no regions): walk straight into `out`, as before pools existed.
+  if (pools.length === 1 && pools[0]!.identity) return walkRing(pools[0]!.ring, keyHash, view.poolWeights[0]!, out);
+  let written = 0;
+  const count = order === null ? pools.length : order.length;
+  for (let k = 0; k < count && written < out.length; k++) {
+    const p = order === null ? k : order[k]!;
+    if (view.poolEligible[p] === 0) continue;
+    const pool = pools[p]!;
+    const room = out.length - written;
+    const walked = (poolWalks[room] ??= new Uint32Array(room));
+    const n = walkRing(pool.ring, keyHash, view.poolWeights[p]!, walked);
+    for (let i = 0; i < n; i++) out[written + i] = pool.members[walked[i]!]!;
+    written += n;
+  }
+  return written;
 }

@@ -8,7 +8,8 @@ import { clientKey } from "../core/client-key.ts";
 import { hasVia } from "../core/forwarded.ts";
 import { checkRequest } from "../core/request-limits.ts";
 import { xxh32 } from "../core/hash.ts";
-import { pickOrigins, type OriginRecord } from "../core/routing-table.ts";
+import { pickOrigins, poolOf, type OriginRecord } from "../core/routing-table.ts";
+import type { ClientLocation } from "../core/steering.ts";
 import type { Env } from "./env.ts";
 import { flushReports, recordAttempts } from "./health-reporter.ts";
 import { errorResponse, proxyRequest } from "./proxy.ts";
@@ -16,6 +17,8 @@ import { currentTable, refreshSoon, viewAt } from "./routing-cache.ts";
 import { RING_OBJECT_NAME } from "./ring-store.ts";
 import { handleReserved, isReservedPath } from "./status-routes.ts";
 import { countRequest } from "./traffic-stats.ts";
+import { poolOrder } from "./steering-cache.ts";
+import { sourceKeyHash } from "../core/affinity-key.ts";
 
 export { RingStore } from "./ring-store.ts";
 
@@ -79,14 +82,23 @@ async function route(request: Request, env: Env, ctx: ExecutionContext): Promise
   const key = clientKey(header, settings);
   if (walk.length !== settings.maxAttempts) walk = new Uint32Array(settings.maxAttempts);
   const view = viewAt(cached.table, settings, Date.now());
-  const keyHash = xxh32(key.bytes);
-  const count = pickOrigins(cached.table, view, keyHash, walk);
+  // AFFINITY_KEY: a header, cookie or path key when configured and present, else the address.
+  const keyHash = sourceKeyHash(settings.affinity, request.headers, url.pathname) ?? xxh32(key.bytes);
+  const order = poolOrder(cached.table, settings, request.cf as ClientLocation | undefined);
+  const count = pickOrigins(cached.table, view, keyHash, walk, order);
   const candidates: OriginRecord[] = [];
   for (let i = 0; i < count; i++) candidates.push(cached.table.origins[walk[i]!]!);
 
   const { response, attempts } = await proxyRequest(request, url, candidates, {
     settings,
     epoch: cached.table.epoch,
+    // Only for the debug header: no closure on the request path otherwise.
+    ...(settings.debugHeaders
+      ? {
+          poolOf: (id: string) =>
+            poolOf(candidates.find((origin) => origin.id === id)?.region ?? null, settings.regionIds),
+        }
+      : {}),
     info: {
       // A parsed address is safe to forward as the client sent it; a malformed one is not forwarded.
       clientIp: key.kind === "fallback" ? null : header!.trim(),

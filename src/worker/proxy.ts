@@ -43,6 +43,8 @@ export interface ProxyContext {
   readonly info: ForwardInfo;
   /** The routing table's epoch (a debug header). */
   readonly epoch: number;
+  /** The pool an origin belongs to (a debug header; "" is the catch-all pool). */
+  readonly poolOf?: (originId: string) => string;
 }
 
 /** Tells the origin which origin is the client's next one on the ring (for session replication). */
@@ -234,6 +236,7 @@ function clientResponse(
     headers.set("x-lb-origin", attempts[attempts.length - 1]!.originId);
     headers.set("x-lb-attempts", String(attempts.length));
     headers.set("x-lb-epoch", String(context.epoch));
+    if (context.poolOf !== undefined) headers.set("x-lb-pool", context.poolOf(attempts[attempts.length - 1]!.originId));
   }
   // RFC 9110 §6.4.1: HEAD, 204 and 304 carry no content.
   const bodyless = method === "HEAD" || response.status === 204 || response.status === 304;

@@ -26,7 +26,8 @@ import {
 } from "../core/health.ts";
 import type { AdminState, OriginRecord, Snapshot } from "../core/routing-table.ts";
 import { layoutMatches, SLOTS_PER_MEMBER, updateLayout, type SlotLayout } from "../core/slot-ring.ts";
-import { previewChange, type AdminChange, type Preview } from "../core/admin.ts";
+import { poolOf } from "../core/routing-table.ts";
+import { previewPools, type AdminChange, type Preview } from "../core/admin.ts";
 import type { Env } from "./env.ts";
 import { probeOrigin } from "./prober.ts";
 
@@ -34,7 +35,9 @@ export { RING_OBJECT_NAME } from "./object-name.ts";
 
 /** A snapshot plus what the object knows about its bootstrap list. */
 export interface StoreSnapshot extends Snapshot {
-  readonly layout: SlotLayout;
+  /** Every pool's slot layout, by pool id (the catch-all pool is ""). */
+  readonly layouts: Readonly<Record<string, SlotLayout>>;
+  readonly layoutEpoch: number;
   /** Why the current ORIGINS variable was not applied, if it was not. */
   readonly bootstrapErrors: readonly FieldError[];
 }
@@ -46,9 +49,9 @@ export interface StoreSnapshot extends Snapshot {
 export interface SnapshotUpdate {
   readonly epoch: number;
   readonly origins: readonly OriginRecord[] | null;
-  /** The slot layout's version; the layout itself (~2 bytes per slot) only when the caller lacks it. */
+  /** The layouts' version; the layouts themselves (~2 bytes per slot) only when the caller lacks it. */
   readonly layoutEpoch: number;
-  readonly layout: SlotLayout | null;
+  readonly layouts: Readonly<Record<string, SlotLayout>> | null;
   readonly bootstrapErrors: readonly FieldError[];
 }
 
@@ -180,12 +183,12 @@ export class RingStore extends DurableObject<Env> {
   async getUpdate(knownEpoch: number | null, knownLayoutEpoch: number | null = null): Promise<SnapshotUpdate> {
     this.calls.getUpdate++;
     const snapshot = await this.getSnapshot();
-    const layoutEpoch = snapshot.layout.epoch;
+    const { layoutEpoch } = snapshot;
     return {
       epoch: snapshot.epoch,
       origins: knownEpoch === snapshot.epoch ? null : snapshot.origins,
       layoutEpoch,
-      layout: knownLayoutEpoch === layoutEpoch ? null : snapshot.layout,
+      layouts: knownLayoutEpoch === layoutEpoch ? null : snapshot.layouts,
       bootstrapErrors: snapshot.bootstrapErrors,
     };
   }
@@ -197,16 +200,20 @@ export class RingStore extends DurableObject<Env> {
     readonly origins: AdminOrigin[];
   }> {
     const snapshot = await this.getSnapshot();
-    const { layout } = snapshot;
+    // Each origin's share is of its own pool's key space (the clients steered to that pool).
     const slots = new Map<string, number>();
-    for (const owner of layout.owners) slots.set(layout.ids[owner]!, (slots.get(layout.ids[owner]!) ?? 0) + 1);
+    const sizes = new Map<string, number>();
+    for (const layout of Object.values(snapshot.layouts)) {
+      for (const id of layout.ids) sizes.set(id, layout.owners.length);
+      for (const owner of layout.owners) slots.set(layout.ids[owner]!, (slots.get(layout.ids[owner]!) ?? 0) + 1);
+    }
     const health = new Map(this.readRows().map((row) => [row.id, readHealth(row)]));
     return {
       epoch: snapshot.epoch,
-      layoutEpoch: layout.epoch,
+      layoutEpoch: snapshot.layoutEpoch,
       origins: snapshot.origins.map((origin) => ({
         ...origin,
-        share: (slots.get(origin.id) ?? 0) / Math.max(1, layout.owners.length),
+        share: (slots.get(origin.id) ?? 0) / Math.max(1, sizes.get(origin.id) ?? 0),
         healthDetail: health.get(origin.id) ?? INITIAL_HEALTH,
       })),
     };
@@ -307,11 +314,8 @@ export class RingStore extends DurableObject<Env> {
       }
 
       const afterOrigins = [...records.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      const slotsPerMember = this.settings?.ringSlotsPerOrigin ?? SLOTS_PER_MEMBER;
-      const afterLayout = layoutMatches(before.layout, afterOrigins)
-        ? before.layout
-        : updateLayout(before.layout, afterOrigins, slotsPerMember, before.layout.epoch + 1).layout;
-      const preview = previewChange(before, { layout: afterLayout, origins: afterOrigins }, now);
+      const afterLayouts = this.layoutsFor(afterOrigins, before.layouts, before.layoutEpoch + 1).layouts;
+      const preview = previewPools(before, { layouts: afterLayouts, origins: afterOrigins }, this.regionIds(), now);
       if (options.dryRun === true) return { ok: true, dryRun: true, epoch, changed: false, preview };
 
       for (const apply of write) apply();
@@ -509,15 +513,25 @@ export class RingStore extends DurableObject<Env> {
       detail TEXT NOT NULL,
       actor TEXT
     )`);
-    // Schema 3: the slot layout (one row; owners as little-endian uint16 per slot).
-    sql.exec(`CREATE TABLE IF NOT EXISTS layout (
-      id INTEGER PRIMARY KEY CHECK (id = 1),
+    // Schema 4: one slot layout per pool (owners as little-endian uint16 per slot). Schema 3 had
+    // one layout for all origins: it becomes the catch-all pool's, and syncLayout re-pools it.
+    sql.exec(`CREATE TABLE IF NOT EXISTS pool_layouts (
+      pool TEXT PRIMARY KEY,
       epoch INTEGER NOT NULL,
       slots_per_member INTEGER NOT NULL,
       ids TEXT NOT NULL,
       weights TEXT NOT NULL,
       owners BLOB NOT NULL
     )`);
+    // PRAGMA table_info lists no columns for a table that does not exist.
+    const old = sql.exec("PRAGMA table_info(layout)").toArray();
+    if (old.length > 0) {
+      sql.exec(
+        `INSERT OR IGNORE INTO pool_layouts (pool, epoch, slots_per_member, ids, weights, owners)
+         SELECT '', epoch, slots_per_member, ids, weights, owners FROM layout WHERE id = 1`,
+      );
+      sql.exec("DROP TABLE layout");
+    }
   }
 
   /**
@@ -598,31 +612,74 @@ export class RingStore extends DurableObject<Env> {
   }
 
   /**
-   * Brings the stored slot layout in line with the stored origins, changing it by the minimum
-   * (core/slot-ring.ts updateLayout); true if it changed. Call inside the transaction that changed
-   * the origins, so a refused change leaves both as they were.
+   * Brings the stored slot layouts (one per pool) in line with the stored origins, changing each
+   * by the minimum (core/slot-ring.ts updateLayout); true if any changed. Call inside the
+   * transaction that changed the origins, so a refused change leaves both as they were.
    */
   private syncLayout(): boolean {
-    const members = this.readRows().map((row) => ({ id: row.id, weight: row.weight }));
-    const slotsPerMember = this.settings?.ringSlotsPerOrigin ?? SLOTS_PER_MEMBER;
-    const stored = this.readLayout();
-    if (stored !== null && stored.slotsPerMember === slotsPerMember && layoutMatches(stored, members)) return false;
-    const epoch = (stored?.epoch ?? 0) + 1;
-    const { layout, refilled } = updateLayout(stored, members, slotsPerMember, epoch);
-    if (refilled && stored !== null)
-      console.warn(`slot layout refilled (layout epoch ${epoch}): most clients move once; see README "Ring"`);
-    const owners = new Uint16Array(layout.owners);
-    this.ctx.storage.sql.exec(
-      `INSERT INTO layout (id, epoch, slots_per_member, ids, weights, owners) VALUES (1, ?, ?, ?, ?, ?)
-       ON CONFLICT(id) DO UPDATE SET epoch = excluded.epoch, slots_per_member = excluded.slots_per_member,
-         ids = excluded.ids, weights = excluded.weights, owners = excluded.owners`,
-      layout.epoch,
-      layout.slotsPerMember,
-      JSON.stringify(layout.ids),
-      JSON.stringify(layout.weights),
-      owners.buffer,
-    );
+    const origins = this.readRows().map((row) => ({ id: row.id, weight: row.weight, region: row.region }));
+    const stored = this.readLayouts();
+    const epoch = this.readLayoutEpoch() + 1;
+    const { layouts, changed } = this.layoutsFor(origins, stored, epoch);
+    if (!changed) return false;
+    const sql = this.ctx.storage.sql;
+    for (const pool of Object.keys(stored)) {
+      if (!(pool in layouts)) sql.exec("DELETE FROM pool_layouts WHERE pool = ?", pool);
+    }
+    for (const [pool, layout] of Object.entries(layouts)) {
+      if (stored[pool] === layout) continue;
+      sql.exec(
+        `INSERT INTO pool_layouts (pool, epoch, slots_per_member, ids, weights, owners) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(pool) DO UPDATE SET epoch = excluded.epoch, slots_per_member = excluded.slots_per_member,
+           ids = excluded.ids, weights = excluded.weights, owners = excluded.owners`,
+        pool,
+        layout.epoch,
+        layout.slotsPerMember,
+        JSON.stringify(layout.ids),
+        JSON.stringify(layout.weights),
+        new Uint16Array(layout.owners).buffer,
+      );
+    }
+    this.writeMeta("layout_epoch", String(epoch));
     return true;
+  }
+
+  /**
+   * The layouts `origins` need, by pool: a stored layout that still fits is kept as the same
+   * object; others are changed by the minimum (or filled) and labelled `epoch`. Pure apart from
+   * reading the settings.
+   */
+  private layoutsFor(
+    origins: readonly { readonly id: string; readonly weight: number; readonly region: string | null }[],
+    stored: Readonly<Record<string, SlotLayout>>,
+    epoch: number,
+  ): { layouts: Record<string, SlotLayout>; changed: boolean } {
+    const slotsPerMember = this.settings?.ringSlotsPerOrigin ?? SLOTS_PER_MEMBER;
+    const regions = this.regionIds();
+    const members = new Map<string, { id: string; weight: number }[]>();
+    for (const origin of origins) {
+      const pool = poolOf(origin.region, regions);
+      const list = members.get(pool) ?? [];
+      list.push({ id: origin.id, weight: origin.weight });
+      members.set(pool, list);
+    }
+    // A deployment without origins keeps one empty pool, so there is always a layout to ship.
+    if (members.size === 0) members.set("", []);
+    let changed = Object.keys(stored).some((pool) => !members.has(pool));
+    const layouts: Record<string, SlotLayout> = {};
+    for (const [pool, list] of members) {
+      const held = stored[pool] ?? null;
+      if (held !== null && held.slotsPerMember === slotsPerMember && layoutMatches(held, list)) {
+        layouts[pool] = held;
+        continue;
+      }
+      const { layout, refilled } = updateLayout(held, list, slotsPerMember, epoch);
+      if (refilled && held !== null)
+        console.warn(`pool "${pool}" slot layout refilled (layout epoch ${epoch}): most of its clients move once`);
+      layouts[pool] = layout;
+      changed = true;
+    }
+    return { layouts, changed };
   }
 
   private audit(at: number, epoch: number, action: string, detail: unknown, actor: string | null): void {
@@ -638,24 +695,36 @@ export class RingStore extends DurableObject<Env> {
     sql.exec("DELETE FROM audit WHERE seq <= (SELECT MAX(seq) FROM audit) - ?", AUDIT_KEEP);
   }
 
-  private readLayout(): SlotLayout | null {
-    const row = this.ctx.storage.sql
+  private regionIds(): ReadonlySet<string> {
+    return this.settings?.regionIds ?? new Set<string>();
+  }
+
+  private readLayoutEpoch(): number {
+    return Number(this.readMeta("layout_epoch") ?? "0");
+  }
+
+  private readLayouts(): Record<string, SlotLayout> {
+    const rows = this.ctx.storage.sql
       .exec<{
+        pool: string;
         epoch: number;
         slots_per_member: number;
         ids: string;
         weights: string;
         owners: ArrayBuffer;
-      }>("SELECT epoch, slots_per_member, ids, weights, owners FROM layout WHERE id = 1")
-      .toArray()[0];
-    if (row === undefined) return null;
-    return {
-      epoch: row.epoch,
-      slotsPerMember: row.slots_per_member,
-      ids: JSON.parse(row.ids) as string[],
-      weights: JSON.parse(row.weights) as number[],
-      owners: new Uint16Array(row.owners.slice(0)),
-    };
+      }>("SELECT pool, epoch, slots_per_member, ids, weights, owners FROM pool_layouts ORDER BY pool")
+      .toArray();
+    const layouts: Record<string, SlotLayout> = {};
+    for (const row of rows) {
+      layouts[row.pool] = {
+        epoch: row.epoch,
+        slotsPerMember: row.slots_per_member,
+        ids: JSON.parse(row.ids) as string[],
+        weights: JSON.parse(row.weights) as number[],
+        owners: new Uint16Array(row.owners.slice(0)),
+      };
+    }
+    return layouts;
   }
 
   private readSnapshot(): StoreSnapshot {
@@ -668,9 +737,13 @@ export class RingStore extends DurableObject<Env> {
       drainStartedAt: row.drain_started_at,
       health: toView(readHealth(row)),
     }));
-    const layout = this.readLayout();
-    if (layout === null) throw new Error("slot layout missing (syncLayout runs at construction)");
-    return { epoch: this.readEpoch(), origins, layout, bootstrapErrors: this.bootstrapErrors };
+    return {
+      epoch: this.readEpoch(),
+      origins,
+      layouts: this.readLayouts(),
+      layoutEpoch: this.readLayoutEpoch(),
+      bootstrapErrors: this.bootstrapErrors,
+    };
   }
 
   private writeHealth(id: string, health: HealthRecord): void {

@@ -144,7 +144,7 @@ function refresh(env: Env, settings: Settings, now: () => number, read: Snapshot
     try {
       const fromObject = state.current?.source === "durable-object" ? state.current.table : null;
       const update = await withTimeout(
-        read(env, fromObject?.epoch ?? null, fromObject?.layout.epoch ?? null),
+        read(env, fromObject?.epoch ?? null, fromObject?.layoutEpoch ?? null),
         settings.doTimeoutMs,
       );
       adopt(update, settings, now());
@@ -165,18 +165,26 @@ function adopt(update: SnapshotUpdate, settings: Settings, receivedAt: number): 
   let table: RoutingTable;
   const held = previous?.source === "durable-object" ? previous.table : null;
   if (update.origins !== null) {
-    // The layout comes only when it changed: most epochs change health or state, and then the
-    // layout held (and the ring built from it) is reused.
-    const layout = update.layout ?? (held?.layout.epoch === update.layoutEpoch ? held.layout : null);
-    if (layout === null)
-      throw new Error(`Durable Object sent no layout ${update.layoutEpoch}, which this isolate lacks`);
+    // The layouts come only when they changed: most epochs change health or state, and then the
+    // layouts held (and the rings built from them) are reused.
+    const layouts =
+      update.layouts ??
+      (held !== null && held.layoutEpoch === update.layoutEpoch
+        ? Object.fromEntries(held.pools.map((pool) => [pool.id, pool.layout]))
+        : null);
+    if (layouts === null)
+      throw new Error(`Durable Object sent no layouts ${update.layoutEpoch}, which this isolate lacks`);
     table = buildRoutingTable(
-      { epoch: update.epoch, origins: update.origins, layout },
+      { epoch: update.epoch, origins: update.origins, layouts, layoutEpoch: update.layoutEpoch },
       settings.ringSlotsPerOrigin,
       previous?.table ?? null,
+      settings.regionIds,
     );
-    if (table.layout !== layout)
-      console.error(`layout ${update.layoutEpoch} does not fit epoch ${update.epoch}: refilled`);
+    const misfit = table.pools.filter((pool) => pool.layout !== layouts[pool.id]).map((pool) => pool.id);
+    if (misfit.length > 0)
+      console.error(
+        `layouts ${update.layoutEpoch} do not fit epoch ${update.epoch} (pools ${misfit.join(", ")}): refilled`,
+      );
   } else if (previous?.source === "durable-object" && previous.table.epoch === update.epoch) {
     // Unchanged epoch: the ring is not rebuilt, only the age renewed.
     table = previous.table;
@@ -194,7 +202,7 @@ function fromBootstrap(env: Env, settings: Settings, now: number): CachedTable |
   }
   const snapshot: Snapshot = bootstrapSnapshot(parsed.value);
   return {
-    table: buildRoutingTable(snapshot, settings.ringSlotsPerOrigin),
+    table: buildRoutingTable(snapshot, settings.ringSlotsPerOrigin, null, settings.regionIds),
     source: "bootstrap",
     receivedAt: now,
     bootstrapErrors: [],

@@ -139,9 +139,13 @@ interface OriginRow {
 
 function originRows(cached: CachedTable, view: RoutingView, detail: HealthDetail | null, now: number): OriginRow[] {
   const { table } = cached;
+  // Shares of the key space are per pool: each origin's slots over its own pool's table.
   const slots = new Array<number>(table.origins.length).fill(0);
-  for (const owner of table.layout.owners) slots[owner]!++;
-  const size = Math.max(1, table.layout.owners.length);
+  const poolSize = new Array<number>(table.origins.length).fill(1);
+  for (const pool of table.pools) {
+    for (const owner of pool.layout.owners) slots[pool.members[owner]!]!++;
+    for (const member of pool.members) poolSize[member] = Math.max(1, pool.layout.owners.length);
+  }
   const serving = new Array<number>(table.origins.length).fill(0);
   const out = new Uint32Array(1);
   for (let i = 0; i < SERVING_SAMPLES; i++) {
@@ -166,7 +170,7 @@ function originRows(cached: CachedTable, view: RoutingView, detail: HealthDetail
       latencyMs: record?.latencyMs ?? null,
       error: record?.error ?? null,
       passiveFailures: record?.passiveFailures ?? null,
-      share: slots[index]! / size,
+      share: slots[index]! / poolSize[index]!,
       takes: view.weights[index]!,
       serving: serving[index]! / SERVING_SAMPLES,
     };
@@ -381,7 +385,11 @@ function ringSvg(table: RoutingTable, view: RoutingView, rows: readonly OriginRo
   const n = table.origins.length;
   const one = new Uint32Array(1);
   const everyone = new Float64Array(n).fill(1);
-  const owners = sampleCells(RING_CELLS, (key) => (walkRing(table.ring, key, everyone, one) === 1 ? one[0]! : -1));
+  // The first pool's ring (the whole table without regions); its members mapped to table.origins.
+  const first = table.pools[0]!;
+  const owners = sampleCells(RING_CELLS, (key) =>
+    walkRing(first.ring, key, everyone, one) === 1 ? first.members[one[0]!]! : -1,
+  );
   const servers = sampleCells(RING_CELLS, (key) => (pickOrigins(table, view, key, one) === 1 ? one[0]! : -1));
   // Where a client is not on the origin that owns it: coloured by who has it now (−2: nothing drawn).
   const moved = servers.map((server, cell) => (server === owners[cell] ? -2 : server));

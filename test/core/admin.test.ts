@@ -285,7 +285,7 @@ function scenarios(count: number): Scenario[] {
 
 /** The primary origin id for a key hash, as the Worker picks it (routing table, view, ring walk). */
 function router(side: PreviewSide): (keyHash: number) => string | null {
-  const table = buildRoutingTable({ epoch: 1, origins: side.origins, layout: side.layout }, SLOTS);
+  const table = buildRoutingTable({ epoch: 1, origins: side.origins, layouts: { "": side.layout } }, SLOTS);
   const view = routingView(table, POLICY, NOW);
   const out = new Uint32Array(1);
   return (keyHash) => (pickOrigins(table, view, keyHash, out) === 1 ? table.origins[out[0]!]!.id : null);

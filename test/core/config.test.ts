@@ -42,6 +42,10 @@ const DEFAULTS = {
   statusPublic: false,
   adminAllowLocalOrigins: false,
   adminAllowedPorts: [443, 8443],
+  regions: [],
+  regionIds: new Set(),
+  defaultRegion: null,
+  affinity: { kind: "ip" },
   ...Object.fromEntries(INTEGER_SETTINGS.map((s) => [s.key, s.fallback])),
 };
 

@@ -465,10 +465,19 @@ describe("routingView", () => {
     ];
     const table = buildRoutingTable({ epoch: 1, origins }, 10);
     const view = routingView(table, { ...POLICY, panicPercent: 100 }, T);
-    expect(view).toEqual({ weights: new Float64Array(3), eligibleCount: 0, panic: false, validUntil: Infinity });
+    expect(view).toEqual({
+      weights: new Float64Array(3),
+      poolWeights: [new Float64Array(3)],
+      poolEligible: new Int32Array(1),
+      eligibleCount: 0,
+      panic: false,
+      validUntil: Infinity,
+    });
     expect(pickOrigins(table, view, 12345, new Uint32Array(3))).toBe(0);
     expect(routingView(buildRoutingTable({ epoch: 1, origins: [] }, 10), POLICY, T)).toEqual({
       weights: new Float64Array(0),
+      poolWeights: [new Float64Array(0)],
+      poolEligible: new Int32Array(1),
       eligibleCount: 0,
       panic: false,
       validUntil: Infinity,

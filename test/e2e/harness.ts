@@ -16,11 +16,25 @@ export interface RingRpc {
 export interface Balancer {
   readonly url: URL;
   readonly origins: DemoOrigin[];
-  /** GET (or another method) as the client `ip`; resolves with status, serving origin and body. */
-  request(path: string, ip: string, init?: { method?: string; body?: string }): Promise<Served>;
+  /**
+   * GET (or another method) as the client `ip`; resolves with status, serving origin and body.
+   * `cf` becomes the worker's `request.cf` (see `CF_BLOB_HEADER`); without it the worker sees
+   * Miniflare's default `cf` object.
+   */
+  request(path: string, ip: string, init?: RequestOptions): Promise<Served>;
   /** The ring Durable Object, over Miniflare's binding proxy (JS RPC from Node). */
   ring(): Promise<RingRpc>;
   close(): Promise<void>;
+}
+
+/** Options of `Balancer.request`. */
+export interface RequestOptions {
+  readonly method?: string;
+  readonly body?: string;
+  /** More request headers (`cf-connecting-ip` is always the `ip` argument). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The `request.cf` object the worker sees, e.g. `{ country: "DE", continent: "EU", latitude: "52.52", longitude: "13.40" }`. */
+  readonly cf?: Readonly<Record<string, unknown>>;
 }
 
 /** What a client saw. */
@@ -28,7 +42,16 @@ export interface Served {
   readonly status: number;
   readonly origin: string | null;
   readonly body: string;
+  /** The balancer's response headers (`x-lb-origin`, `x-lb-pool` with DEBUG_HEADERS). */
+  readonly headers: Headers;
 }
+
+/**
+ * Miniflare's entry worker turns this request header (JSON) into the user worker's `request.cf`,
+ * replacing its default object (miniflare/dist/src/workers/core/entry.worker.js, `CoreHeaders.CF_BLOB`);
+ * `dispatchFetch(url, { cf })` uses the same header. The header itself stays on the request.
+ */
+export const CF_BLOB_HEADER = "MF-CF-Blob";
 
 /** Starts origins with these ids and the balancer in front of them. */
 export async function startBalancer(ids: readonly string[], vars: Record<string, string> = {}): Promise<Balancer> {
@@ -59,15 +82,14 @@ export async function startBalancer(ids: readonly string[], vars: Record<string,
     url,
     origins,
     async request(path, ip, init = {}) {
-      const response = await fetch(new URL(path, url), {
-        method: init.method ?? "GET",
-        body: init.body,
-        headers: { "cf-connecting-ip": ip },
-      });
+      const headers: Record<string, string> = { ...init.headers, "cf-connecting-ip": ip };
+      if (init.cf !== undefined) headers[CF_BLOB_HEADER] = JSON.stringify(init.cf);
+      const response = await fetch(new URL(path, url), { method: init.method ?? "GET", body: init.body, headers });
       return {
         status: response.status,
         origin: response.headers.get("x-origin-id"),
         body: await response.text(),
+        headers: response.headers,
       };
     },
     async ring() {

@@ -75,7 +75,8 @@ async function everything() {
     stub().getSnapshot(),
     stub().getAudit(1000),
   ]);
-  return { list, layout: Array.from(snapshot.layout.owners), audit };
+  const layouts = Object.entries(snapshot.layouts).map(([pool, layout]) => [pool, Array.from(layout.owners)]);
+  return { list, layouts, layoutEpoch: snapshot.layoutEpoch, audit };
 }
 
 /** Runs `refused`, then checks that nothing changed. */
@@ -104,7 +105,7 @@ async function expectRefusal(
  */
 async function reseed(): Promise<void> {
   await runInDurableObject(stub(), (instance: RingStore, state) => {
-    for (const table of ["origins", "meta", "layout", "audit", "sqlite_sequence"]) {
+    for (const table of ["origins", "meta", "pool_layouts", "audit", "sqlite_sequence"]) {
       state.storage.sql.exec(`DELETE FROM ${table}`);
     }
     new RingStore(state, env as Env);

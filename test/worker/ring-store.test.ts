@@ -20,20 +20,22 @@ describe("RingStore", () => {
   });
 
   test("getUpdate omits the origin list only when the caller already holds the epoch", async () => {
-    const full = await stub().getSnapshot();
-    const { layout, ...rest } = full;
-    const whole = { ...rest, layoutEpoch: layout.epoch, layout };
-    expect(await stub().getUpdate(full.epoch)).toEqual({ ...whole, origins: null });
-    expect(await stub().getUpdate(full.epoch - 1)).toEqual(whole);
+    const whole = await stub().getSnapshot();
+    expect(await stub().getUpdate(whole.epoch)).toEqual({ ...whole, origins: null });
+    expect(await stub().getUpdate(whole.epoch - 1)).toEqual(whole);
     expect(await stub().getUpdate(null)).toEqual(whole);
-    // The layout (~2 bytes per slot) travels only to a caller that lacks its epoch.
-    expect(await stub().getUpdate(full.epoch, layout.epoch)).toEqual({ ...whole, origins: null, layout: null });
-    expect(await stub().getUpdate(null, layout.epoch)).toEqual({ ...whole, layout: null });
+    // The layouts (~2 bytes per slot) travel only to a caller that lacks their epoch.
+    const { layoutEpoch } = whole;
+    expect(await stub().getUpdate(whole.epoch, layoutEpoch)).toEqual({ ...whole, origins: null, layouts: null });
+    expect(await stub().getUpdate(null, layoutEpoch)).toEqual({ ...whole, layouts: null });
   });
 
   test("the first layout is the fresh Maglev fill a cold isolate builds from ORIGINS", async () => {
-    const { layout, origins } = await stub().getSnapshot();
-    expect(layout.epoch).toBe(1);
+    const { layouts, layoutEpoch, origins } = await stub().getSnapshot();
+    // No REGIONS: one pool, the catch-all.
+    expect(Object.keys(layouts)).toEqual([""]);
+    const layout = layouts[""]!;
+    expect([layout.epoch, layoutEpoch]).toEqual([1, 1]);
     expect(Array.from(layout.owners)).toEqual(Array.from(freshLayout(origins, layout.slotsPerMember).owners));
   });
 
@@ -121,20 +123,20 @@ describe("RingStore and a changed ORIGINS (a redeploy)", () => {
     const removed = before.origins[0]!.id;
     const edited = [...bootstrap.filter((origin) => origin.id !== removed), { id: "zulu", url: "http://127.0.0.1:9" }];
     const after = await restartWith(JSON.stringify(edited));
-    expect(after.layout.epoch).toBe(before.layout.epoch + 1);
-    expect(after.layout.owners.length).toBe(before.layout.owners.length);
+    expect(after.layouts[""]!.epoch).toBe(before.layouts[""]!.epoch + 1);
+    expect(after.layouts[""]!.owners.length).toBe(before.layouts[""]!.owners.length);
     const { layout: expected } = updateLayout(
-      before.layout,
+      before.layouts[""]!,
       after.origins,
-      before.layout.slotsPerMember,
-      after.layout.epoch,
+      before.layouts[""]!.slotsPerMember,
+      after.layouts[""]!.epoch,
     );
-    expect(Array.from(after.layout.owners)).toEqual(Array.from(expected.owners));
+    expect(Array.from(after.layouts[""]!.owners)).toEqual(Array.from(expected.owners));
     let moved = 0;
     let lost = 0;
-    for (let slot = 0; slot < before.layout.owners.length; slot++) {
-      const from = before.layout.ids[before.layout.owners[slot]!];
-      const to = after.layout.ids[after.layout.owners[slot]!];
+    for (let slot = 0; slot < before.layouts[""]!.owners.length; slot++) {
+      const from = before.layouts[""]!.ids[before.layouts[""]!.owners[slot]!];
+      const to = after.layouts[""]!.ids[after.layouts[""]!.owners[slot]!];
       if (from !== to) moved++;
       if (from === removed) lost++;
       else if (from !== to) expect(to).toBe("zulu");
@@ -149,8 +151,8 @@ describe("RingStore and a changed ORIGINS (a redeploy)", () => {
     const after = await runInDurableObject(object, async (_instance: RingStore, state) =>
       new RingStore(state, { ...env, RING_SLOTS_PER_ORIGIN: "50" } as never).getSnapshot(),
     );
-    expect(after.layout.slotsPerMember).toBe(50);
-    expect(after.layout.epoch).toBe(before.layout.epoch + 1);
+    expect(after.layouts[""]!.slotsPerMember).toBe(50);
+    expect(after.layouts[""]!.epoch).toBe(before.layouts[""]!.epoch + 1);
     expect(after.epoch).toBe(before.epoch + 1);
   });
 

@@ -30,7 +30,7 @@ const snapshot = (epoch: number, ids: string[], layoutEpoch = epoch): SnapshotUp
   epoch,
   origins: ids.map(origin),
   layoutEpoch,
-  layout: freshLayout(ids.map(origin), settings.ringSlotsPerOrigin, layoutEpoch),
+  layouts: { "": freshLayout(ids.map(origin), settings.ringSlotsPerOrigin, layoutEpoch) },
   bootstrapErrors: [],
 });
 const testEnv = {
@@ -121,7 +121,7 @@ describe("routing cache", () => {
     let epoch = 3;
     const r = rig(async (_known, knownLayout) => {
       const update = snapshot(epoch, ["a", "b"], 1);
-      return knownLayout === 1 ? { ...update, layout: null } : update;
+      return knownLayout === 1 ? { ...update, layouts: null } : update;
     });
     const first = await r.get();
     epoch = 4;
@@ -137,7 +137,7 @@ describe("routing cache", () => {
     let epoch = 3;
     const r = rig(async () => ({
       ...snapshot(epoch, ["a", "b"], epoch),
-      layout: epoch === 3 ? snapshot(3, ["a", "b"]).layout : null,
+      layouts: epoch === 3 ? snapshot(3, ["a", "b"]).layouts : null,
     }));
     const first = await r.get();
     epoch = 4;
@@ -145,7 +145,7 @@ describe("routing cache", () => {
     await r.get();
     const second = await r.get();
     expect(second?.table).toBe(first?.table);
-    expect(cacheStatus().lastError).toMatch(/no layout 4/);
+    expect(cacheStatus().lastError).toMatch(/no layouts 4/);
   });
 
   test("a new epoch rebuilds the ring with the new origins", async () => {

@@ -1,0 +1,40 @@
+/**
+ * The pool order for a request's location (core/steering.ts), cached per isolate: the order depends
+ * only on the client's country, continent and coordinates, which Cloudflare gives per city, so a
+ * few hundred entries serve a location's traffic. Pool indices belong to one routing table, so the
+ * cache starts over when the table changes.
+ */
+import type { Settings } from "../core/config.ts";
+import { CATCH_ALL_POOL, type RoutingTable } from "../core/routing-table.ts";
+import { orderPools, type ClientLocation } from "../core/steering.ts";
+
+/** Entries kept before the cache starts over (a bound, not a tuning knob: an entry is ~100 bytes). */
+const MAX_ENTRIES = 4_096;
+
+let cachedFor: RoutingTable | null = null;
+const orders = new Map<string, Uint32Array>();
+
+/** Pool indices in the order to try them, or null when there is one pool (no regions). */
+export function poolOrder(table: RoutingTable, settings: Settings, cf: ClientLocation | undefined): Uint32Array | null {
+  if (settings.regions.length === 0 || table.pools.length === 1) return null;
+  if (cachedFor !== table) {
+    orders.clear();
+    cachedFor = table;
+  }
+  const where = cf ?? {};
+  const key = `${where.country ?? ""}|${where.continent ?? ""}|${where.latitude ?? ""}|${where.longitude ?? ""}`;
+  let order = orders.get(key);
+  if (order === undefined) {
+    const indices: number[] = [];
+    for (const id of orderPools(settings.regions, where, settings.defaultRegion).order) {
+      const p = table.poolIndex.get(id);
+      if (p !== undefined) indices.push(p);
+    }
+    const catchAll = table.poolIndex.get(CATCH_ALL_POOL);
+    if (catchAll !== undefined) indices.push(catchAll);
+    order = Uint32Array.from(indices);
+    if (orders.size >= MAX_ENTRIES) orders.clear();
+    orders.set(key, order);
+  }
+  return order;
+}
