@@ -7,11 +7,14 @@
  *   drain ID | enable ID | disable ID | remove ID
  *   preview <any of the changes above>         what the change would move, without making it
  *   audit [--limit N] [--before SEQ]           the newest changes first
+ *   regions                                    the regional pools and their origins
+ *   set-regions FILE                           replace the regions with FILE's JSON (README "Regions")
  *
  * Options: --lb URL of the balancer (default $LB_URL or http://127.0.0.1:8787), --token (default
  * $LB_ADMIN_TOKEN), --prefix (default /__lb), --if-match EPOCH (refuse unless the epoch is still
  * EPOCH), --json (print the API's answer as is). Exits 1 with the server's message when it refuses.
  */
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
 const USAGE = `usage: npm run lb -- <command> [options]
@@ -23,6 +26,8 @@ commands:
   drain ID | enable ID | disable ID | remove ID
   preview <change>                          dry run of any change above: who would move, nothing changes
   audit [--limit N] [--before SEQ]          the audit log, newest first
+  regions                                   the regional pools, what they serve first, their origins
+  set-regions FILE                          replace the regions: FILE holds { "regions": [...], "defaultRegion": ID }
 
 options:
   --lb URL          the balancer (default $LB_URL or http://127.0.0.1:8787)
@@ -52,6 +57,14 @@ interface OriginRow {
   readonly share: number;
   readonly traffic: number;
   readonly ejectedUntil: number | null;
+}
+interface RegionRow {
+  readonly id: string;
+  readonly latitude: number;
+  readonly longitude: number;
+  readonly countries: readonly string[];
+  readonly continents: readonly string[];
+  readonly origins: readonly string[];
 }
 interface AuditRow {
   readonly seq: number;
@@ -113,6 +126,27 @@ function buildCall(words: string[], values: Record<string, string | boolean | un
       if (Object.keys(body).length === 0)
         throw new UsageError("update: give at least one of --url, --weight, --region");
       return { method: "PATCH", path: origin(id!), body, change: true };
+    }
+    case "regions":
+      need(0, "");
+      return { method: "GET", path: "/api/regions", change: false };
+    case "set-regions": {
+      need(1, "FILE");
+      let body: unknown;
+      try {
+        body = JSON.parse(readFileSync(id!, "utf8"));
+      } catch (error) {
+        throw new UsageError(
+          `set-regions: cannot read ${id} as JSON (${error instanceof Error ? error.message : error})`,
+        );
+      }
+      // A bare array is the regions alone.
+      return {
+        method: "PUT",
+        path: "/api/regions",
+        body: Array.isArray(body) ? { regions: body } : body,
+        change: true,
+      };
     }
     case "drain":
       return setState("draining");
@@ -191,6 +225,29 @@ function showPreview(preview: Preview, top = 10): string {
     lines.push(`… and ${preview.flows.length - top} smaller flows (${percent(rest)})`);
   }
   return lines.join("\n");
+}
+
+function showRegions(answer: {
+  epoch: number;
+  defaultRegion: string | null;
+  regions: RegionRow[];
+  catchAll: string[];
+}): string {
+  if (answer.regions.length === 0) {
+    return `epoch ${answer.epoch}: no regions, one pool of ${answer.catchAll.length} origins`;
+  }
+  const rows = answer.regions.map((r) => [
+    r.id + (r.id === answer.defaultRegion ? " (default)" : ""),
+    `${r.latitude}, ${r.longitude}`,
+    [...r.countries, ...r.continents].join(" ") || "(by distance)",
+    r.origins.join(" ") || "(none)",
+  ]);
+  rows.push(["(catch-all)", "-", "after every region", answer.catchAll.join(" ") || "(none)"]);
+  return (
+    `epoch ${answer.epoch}
+
+` + table(["region", "lat, lon", "serves first", "origins"], rows)
+  );
 }
 
 function showAudit(answer: { entries: AuditRow[]; next: number | null }): string {
@@ -282,6 +339,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (words[0] === "origins") console.log(showOrigins(answer as never));
   else if (words[0] === "audit") console.log(showAudit(answer as never));
+  else if (words[0] === "regions") console.log(showRegions(answer as never));
   else {
     const result = answer as { epoch: number; changed?: boolean; preview: Preview };
     const head = dryRun

@@ -22,6 +22,8 @@ import {
   type OriginRecord,
   type RoutingTable,
 } from "../src/core/routing-table.ts";
+import { orderPools, type ClientLocation, type Region } from "../src/core/steering.ts";
+import { poolOrder } from "../src/worker/steering-cache.ts";
 import { BENCH_DIR, table, writeJson } from "./report.ts";
 
 const { values: args } = parseArgs({
@@ -148,6 +150,70 @@ for (const row of rows) {
   row.hashWalkNs = median(walkBatches.get(row.origins)!);
 }
 const parseNs = median(parseBatches);
+
+// Steering (issue 7): the same 100 origins as 10 regional pools of 10, requests from 256 places
+// (a Cloudflare location sees a few hundred cities), half of them mapped by country. Per request:
+// the pool order (cached per place in the isolate, src/worker/steering-cache.ts) + the lookup
+// walking the home pool; and, for the record, one uncached orderPools (a place's first request).
+const REGION_COUNT = 10;
+const regions: Region[] = Array.from({ length: REGION_COUNT }, (_, r) => ({
+  id: `r${r}`,
+  latitude: -60 + r * 13,
+  longitude: -170 + r * 35,
+  countries: [String.fromCharCode(65 + r) + "A"],
+  continents: [],
+}));
+const regional = buildRoutingTable(
+  {
+    epoch: 1,
+    origins: originsOf(100).map((o, i) => ({ ...o, region: `r${i % REGION_COUNT}` })),
+    regions,
+    defaultRegion: null,
+  },
+  SLOTS_PER_ORIGIN,
+);
+const places: ClientLocation[] = Array.from({ length: 256 }, (_, i) => ({
+  country: i % 2 === 0 ? String.fromCharCode(65 + (i % REGION_COUNT)) + "A" : "ZZ",
+  continent: "EU",
+  latitude: String(((i * 37) % 170) - 85),
+  longitude: String(((i * 71) % 358) - 179),
+}));
+const regionalView = routingView(regional, { slowStartMs: 30_000, drainMs: 60_000, panicPercent: 50 }, 0);
+const steerBatches: number[] = [];
+const flatBatches: number[] = [];
+const orderBatches: number[] = [];
+const [flat, flatView] = [tables.get(100)!, views.get(100)!];
+for (let block = 0; block < ROUNDS / BLOCK; block++) {
+  for (let b = -WARM_BATCHES; b < BLOCK; b++) {
+    let start = process.hrtime.bigint();
+    for (let i = 0; i < clients.length; i++) {
+      const order = poolOrder(regional, places[i & 255]);
+      sink += pickOrigins(regional, regionalView, xxh32(clientKey(clients[i]!).bytes), out, order) + out[0]!;
+    }
+    if (b >= 0) steerBatches.push(Number(process.hrtime.bigint() - start) / clients.length);
+    start = process.hrtime.bigint();
+    for (let i = 0; i < clients.length; i++) {
+      sink += pickOrigins(flat, flatView, xxh32(clientKey(clients[i]!).bytes), out) + out[0]!;
+    }
+    if (b >= 0) flatBatches.push(Number(process.hrtime.bigint() - start) / clients.length);
+  }
+  const start = process.hrtime.bigint();
+  for (const place of places) sink += orderPools(regions, place, null).order.length;
+  orderBatches.push(Number(process.hrtime.bigint() - start) / places.length);
+}
+const steering = {
+  regions: REGION_COUNT,
+  originsPerRegion: 100 / REGION_COUNT,
+  places: places.length,
+  lookupNs: median(steerBatches),
+  onePoolNs: median(flatBatches),
+  uncachedOrderNs: median(orderBatches),
+};
+console.log(
+  `steering: ${steering.lookupNs.toFixed(0)} ns per lookup with ${REGION_COUNT} regional pools of 10 ` +
+    `(one pool of 100 in the same batches: ${steering.onePoolNs.toFixed(0)} ns); an uncached pool order ` +
+    `${steering.uncachedOrderNs.toFixed(0)} ns`,
+);
 if (sink === -1) console.log(""); // keeps the loop from being optimized away
 
 const head = [
@@ -216,11 +282,25 @@ await writeJson(
     slotsPerOrigin: SLOTS_PER_ORIGIN,
     parseNs,
     rows,
+    steering,
     tables: [
       {
         title: `Cost per lookup and per ring (${clients.length.toLocaleString("en")} clients, half IPv4 and half IPv6, as header text)`,
         head,
         rows: figures,
+      },
+      {
+        title:
+          "Steering (issue 7): the 100 origins as 10 regional pools of 10, requests from 256 places (half mapped by country)",
+        head: ["lookup ns, 10 pools (median)", "lookup ns, 1 pool, same batches", "added ns", "uncached pool order ns"],
+        rows: [
+          [
+            steering.lookupNs.toFixed(0),
+            steering.onePoolNs.toFixed(0),
+            (steering.lookupNs - steering.onePoolNs).toFixed(0),
+            steering.uncachedOrderNs.toFixed(0),
+          ],
+        ],
       },
     ],
   },

@@ -6,6 +6,7 @@ import { parseOrigin, type FieldError, type OriginConfig, type Result } from "./
 import { walkRing } from "./ring.ts";
 import { poolOf, type AdminState, type OriginRecord } from "./routing-table.ts";
 import { ringFromLayout, type SlotLayout } from "./slot-ring.ts";
+import { parseRegions, type Region } from "./steering.ts";
 
 /** How strict the API is about origin URLs (README "Admin API"). */
 export interface AdminUrlRules {
@@ -55,7 +56,9 @@ export type AdminChange =
   | { readonly op: "add"; readonly origin: OriginConfig; readonly state: AdminState }
   | { readonly op: "update"; readonly id: string; readonly fields: Partial<Omit<OriginConfig, "id">> }
   | { readonly op: "set-state"; readonly id: string; readonly state: AdminState }
-  | { readonly op: "remove"; readonly id: string };
+  | { readonly op: "remove"; readonly id: string }
+  /** Replaces the regional pools (REGIONS and DEFAULT_REGION as the Durable Object holds them). */
+  | { readonly op: "set-regions"; readonly regions: readonly Region[]; readonly defaultRegion: string | null };
 
 const STATES: readonly AdminState[] = ["active", "draining", "disabled"];
 
@@ -113,6 +116,28 @@ export function parseStateBody(id: string, body: unknown): Result<AdminChange> {
   }
   if (!STATES.includes(body.state as AdminState)) return fail("state", `must be one of ${STATES.join(", ")}`);
   return { ok: true, value: { op: "set-state", id, state: body.state as AdminState } };
+}
+
+/**
+ * `PUT /regions` body: { regions: [{ id, latitude, longitude, countries?, continents? }, ...],
+ * defaultRegion?: id | null }, validated as REGIONS and DEFAULT_REGION are.
+ */
+export function parseRegionsBody(body: unknown): Result<AdminChange> {
+  if (!isObject(body)) return fail("body", "must be a JSON object { regions, defaultRegion? }");
+  for (const key of Object.keys(body)) {
+    if (key !== "regions" && key !== "defaultRegion") return fail(key, "is not a field (regions, defaultRegion)");
+  }
+  if (!Array.isArray(body.regions)) return fail("regions", "must be an array of regions (may be empty)");
+  const parsed = parseRegions(body.regions, "regions");
+  if (!parsed.ok) return parsed;
+  const defaultRegion = body.defaultRegion ?? null;
+  if (defaultRegion !== null && !parsed.value.some((region) => region.id === defaultRegion)) {
+    return fail("defaultRegion", `must be null or the id of one of regions (got ${JSON.stringify(defaultRegion)})`);
+  }
+  return {
+    ok: true,
+    value: { op: "set-regions", regions: parsed.value, defaultRegion: defaultRegion as string | null },
+  };
 }
 
 function unprefix(error: FieldError): FieldError {
@@ -229,19 +254,23 @@ function mergeBoundaries(a: number, b: number): number[] {
 export interface PoolsSide {
   readonly layouts: Readonly<Record<string, SlotLayout>>;
   readonly origins: readonly OriginRecord[];
+  /** The declared regions' ids: an origin whose region is not one of them is in the catch-all pool. */
+  readonly regionIds: ReadonlySet<string>;
 }
 
 const EMPTY_LAYOUT: SlotLayout = { epoch: 0, ids: [], weights: [], slotsPerMember: 1, owners: new Uint16Array(0) };
 
 /**
  * `previewChange` per pool. With one pool it is that pool's preview; with several, each pool's
- * share is of its own clients, and the top level carries the worst pool's share and all flows.
+ * share is of its own clients, and the top level carries the worst pool's share and all flows. A
+ * pool that exists on one side only counts as empty on the other (its clients go from or to
+ * "no origin" there); which clients a region is steered is geography, not part of the preview.
  */
-export function previewPools(before: PoolsSide, after: PoolsSide, regions: ReadonlySet<string>, now: number): Preview {
+export function previewPools(before: PoolsSide, after: PoolsSide, now: number): Preview {
   const ids = [...new Set([...Object.keys(before.layouts), ...Object.keys(after.layouts)])].sort();
   const side = (of: PoolsSide, pool: string): PreviewSide => ({
     layout: of.layouts[pool] ?? EMPTY_LAYOUT,
-    origins: of.origins.filter((origin) => poolOf(origin.region, regions) === pool),
+    origins: of.origins.filter((origin) => poolOf(origin.region, of.regionIds) === pool),
   });
   const pools = ids.map((pool) => ({ pool, ...previewChange(side(before, pool), side(after, pool), now) }));
   if (pools.length === 1) {

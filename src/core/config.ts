@@ -62,7 +62,6 @@ export interface Settings {
   readonly adminMaxBodyBytes: number;
   /** REGIONS: the regional pools and where they are (README "Regions"); empty = one pool. */
   readonly regions: readonly Region[];
-  readonly regionIds: ReadonlySet<string>;
   /** DEFAULT_REGION: the home pool when neither a mapping nor the client's coordinates decide. */
   readonly defaultRegion: string | null;
   /** AFFINITY_KEY: where the hashed key comes from (the client address by default). */
@@ -262,7 +261,6 @@ export function parseSettings(vars: Readonly<Record<string, unknown>>): Result<S
   if (!regions.ok) errors.push(...regions.errors);
   else {
     values.regions = regions.value;
-    values.regionIds = new Set(regions.value.map((region) => region.id));
     const fallback = text("DEFAULT_REGION", null);
     if (fallback !== null && (typeof fallback !== "string" || !regions.value.some((r) => r.id === fallback))) {
       errors.push({

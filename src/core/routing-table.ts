@@ -6,6 +6,7 @@
  */
 import type { OriginConfig } from "./config.ts";
 import { walkRing, type Ring } from "./ring.ts";
+import type { Region } from "./steering.ts";
 import { freshLayout, layoutMatches, ringFromLayout, type SlotLayout } from "./slot-ring.ts";
 
 /** Administrative state of an origin. */
@@ -46,6 +47,10 @@ export interface Snapshot {
   readonly layouts?: Readonly<Record<string, SlotLayout>> | null;
   /** The layouts' version (the Durable Object bumps it when any pool's layout changes). */
   readonly layoutEpoch?: number;
+  /** The regional pools (README "Regions"), sorted by id; absent or empty: one pool. */
+  readonly regions?: readonly Region[];
+  /** The home pool of clients that nothing locates (null: the first region by id). */
+  readonly defaultRegion?: string | null;
 }
 
 /** The pool of the origins without a declared region: tried after every regional pool. */
@@ -75,6 +80,10 @@ export interface RoutingTable {
   readonly layoutEpoch: number;
   /** The RING_SLOTS_PER_ORIGIN the rings were filled with (a changed setting refills them). */
   readonly slotsPerOrigin: number;
+  /** The snapshot's regions (steering reads them) and their ids. */
+  readonly regions: readonly Region[];
+  readonly regionIds: ReadonlySet<string>;
+  readonly defaultRegion: string | null;
 }
 
 /** The pool an origin belongs to: its region when that is a declared region, else the catch-all. */
@@ -204,7 +213,11 @@ export function routingView(table: RoutingTable, policy: RoutingPolicy, now: num
 }
 
 /** The snapshot of a bootstrap list before the Durable Object has spoken: epoch 0, all active. */
-export function bootstrapSnapshot(origins: readonly OriginConfig[]): Snapshot {
+export function bootstrapSnapshot(
+  origins: readonly OriginConfig[],
+  regions: readonly Region[] = [],
+  defaultRegion: string | null = null,
+): Snapshot {
   return {
     epoch: 0,
     origins: origins.map((origin) => ({
@@ -213,6 +226,7 @@ export function bootstrapSnapshot(origins: readonly OriginConfig[]): Snapshot {
       drainStartedAt: null,
       health: UNKNOWN_HEALTH,
     })),
+    ...(regions.length > 0 ? { regions, defaultRegion } : {}),
   };
 }
 
@@ -228,8 +242,9 @@ export function buildRoutingTable(
   snapshot: Snapshot,
   slotsPerOrigin: number,
   previous: RoutingTable | null = null,
-  regions: ReadonlySet<string> = NO_REGIONS,
 ): RoutingTable {
+  const declared = snapshot.regions ?? [];
+  const regions = declared.length === 0 ? NO_REGIONS : new Set(declared.map((region) => region.id));
   const origins = [...snapshot.origins].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const indexOf = new Map(origins.map((origin, i) => [origin.id, i]));
   const grouped = new Map<string, OriginRecord[]>();
@@ -273,6 +288,9 @@ export function buildRoutingTable(
     ring: first.ring,
     layoutEpoch: snapshot.layoutEpoch ?? 0,
     slotsPerOrigin: first.layout.slotsPerMember,
+    regions: declared,
+    regionIds: regions,
+    defaultRegion: snapshot.defaultRegion ?? null,
   };
 }
 
@@ -284,8 +302,9 @@ const poolWalks: Uint32Array[] = [];
  * `view` (computed from this table): the primary first, then its successors, all distinct. Pools
  * are tried in `order` (indices into table.pools; default: table order): the first pool with an
  * eligible origin gives the primary and its ring successors, the next pools fill the remaining
- * places (retries cross into the next region only after the home pool's own successors). Returns
- * how many were written.
+ * places; with three or more places and another eligible pool, the last place is that pool's (so
+ * a retry crosses into the next region after the home pool's primary and successor). Returns how
+ * many were written.
  */
 export function pickOrigins(
   table: RoutingTable,
@@ -304,11 +323,21 @@ export function pickOrigins(
     const p = order === null ? k : order[k]!;
     if (view.poolEligible[p] === 0) continue;
     const pool = pools[p]!;
-    const room = out.length - written;
+    let room = out.length - written;
+    // The home pool keeps its primary and ring successor but leaves the last place to the next pool
+    // with an eligible origin: a region that fails as a whole (before its probes take it out) still
+    // gets one try elsewhere, instead of spending every attempt on its own failing origins.
+    if (written === 0 && room > 2 && laterEligible(view, order, k + 1, count)) room--;
     const walked = (poolWalks[room] ??= new Uint32Array(room));
     const n = walkRing(pool.ring, keyHash, view.poolWeights[p]!, walked);
     for (let i = 0; i < n; i++) out[written + i] = pool.members[walked[i]!]!;
     written += n;
   }
   return written;
+}
+
+/** True when a pool after position `from` of the order has an eligible origin. */
+function laterEligible(view: RoutingView, order: ArrayLike<number> | null, from: number, count: number): boolean {
+  for (let k = from; k < count; k++) if (view.poolEligible[order === null ? k : order[k]!]! > 0) return true;
+  return false;
 }

@@ -1,13 +1,21 @@
 /**
  * The admin API under the reserved prefix: list, add, update, set the state of and remove origins,
- * each change with its disruption preview (`?dry_run=1` previews only), compare-and-set on the
+ * read and replace the regional pools, each change with its disruption preview (`?dry_run=1` previews only), compare-and-set on the
  * epoch (`If-Match`), and the audit log. Validation is core/admin.ts's; atomicity is the Durable
  * Object's (one transaction per change, so a refused call changes nothing).
  */
 import type { Context, Hono } from "hono";
-import { parseAddBody, parseStateBody, parseUpdateBody, type AdminChange, type AdminUrlRules } from "../core/admin.ts";
+import {
+  parseAddBody,
+  parseRegionsBody,
+  parseStateBody,
+  parseUpdateBody,
+  type AdminChange,
+  type AdminUrlRules,
+} from "../core/admin.ts";
+
 import type { Result, Settings } from "../core/config.ts";
-import { originWeight } from "../core/routing-table.ts";
+import { CATCH_ALL_POOL, originWeight, poolOf } from "../core/routing-table.ts";
 import { requireAccess } from "./admin-auth.ts";
 import { isJsonType, parseJson, readBody } from "./admin-body.ts";
 import { refreshSoon } from "./routing-cache.ts";
@@ -88,6 +96,23 @@ export function registerAdminRoutes(app: Hono<AppEnv>): void {
   app.delete("/api/origins/:id", requireAccess("write"), (c) =>
     change(c, () => ({ ok: true, value: { op: "remove", id: c.req.param("id") } }), { body: false }),
   );
+
+  // The regional pools (README "Regions"): the whole set is read and replaced at once, so a
+  // country or continent can move from one region to another in one atomic change.
+  app.get("/api/regions", requireAccess("read"), async (c) => {
+    const snapshot = await ringOf(c).getSnapshot();
+    const ids = new Set(snapshot.regions.map((region) => region.id));
+    const members = (pool: string) => snapshot.origins.filter((o) => poolOf(o.region, ids) === pool).map((o) => o.id);
+    c.header("etag", `"${snapshot.epoch}"`);
+    return c.json({
+      epoch: snapshot.epoch,
+      defaultRegion: snapshot.defaultRegion,
+      regions: snapshot.regions.map((region) => ({ ...region, origins: members(region.id) })),
+      // Origins without a declared region: tried after every region.
+      catchAll: members(CATCH_ALL_POOL),
+    });
+  });
+  app.put("/api/regions", requireAccess("write"), (c) => change(c, parseRegionsBody, { body: true }));
 
   app.get("/api/audit", requireAccess("read"), async (c) => {
     const limit = integerQuery(c.req.query("limit"), 100, 1, 1_000);

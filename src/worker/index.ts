@@ -84,7 +84,7 @@ async function route(request: Request, env: Env, ctx: ExecutionContext): Promise
   const view = viewAt(cached.table, settings, Date.now());
   // AFFINITY_KEY: a header, cookie or path key when configured and present, else the address.
   const keyHash = sourceKeyHash(settings.affinity, request.headers, url.pathname) ?? xxh32(key.bytes);
-  const order = poolOrder(cached.table, settings, request.cf as ClientLocation | undefined);
+  const order = poolOrder(cached.table, request.cf as ClientLocation | undefined);
   const count = pickOrigins(cached.table, view, keyHash, walk, order);
   const candidates: OriginRecord[] = [];
   for (let i = 0; i < count; i++) candidates.push(cached.table.origins[walk[i]!]!);
@@ -96,7 +96,7 @@ async function route(request: Request, env: Env, ctx: ExecutionContext): Promise
     ...(settings.debugHeaders
       ? {
           poolOf: (id: string) =>
-            poolOf(candidates.find((origin) => origin.id === id)?.region ?? null, settings.regionIds),
+            poolOf(candidates.find((origin) => origin.id === id)?.region ?? null, cached.table.regionIds),
         }
       : {}),
     info: {

@@ -28,6 +28,7 @@ import type { AdminState, OriginRecord, Snapshot } from "../core/routing-table.t
 import { layoutMatches, SLOTS_PER_MEMBER, updateLayout, type SlotLayout } from "../core/slot-ring.ts";
 import { poolOf } from "../core/routing-table.ts";
 import { previewPools, type AdminChange, type Preview } from "../core/admin.ts";
+import type { Region } from "../core/steering.ts";
 import type { Env } from "./env.ts";
 import { probeOrigin } from "./prober.ts";
 
@@ -38,6 +39,9 @@ export interface StoreSnapshot extends Snapshot {
   /** Every pool's slot layout, by pool id (the catch-all pool is ""). */
   readonly layouts: Readonly<Record<string, SlotLayout>>;
   readonly layoutEpoch: number;
+  /** The regional pools as the object holds them (seeded from REGIONS, changed by the admin API). */
+  readonly regions: readonly Region[];
+  readonly defaultRegion: string | null;
   /** Why the current ORIGINS variable was not applied, if it was not. */
   readonly bootstrapErrors: readonly FieldError[];
 }
@@ -52,6 +56,9 @@ export interface SnapshotUpdate {
   /** The layouts' version; the layouts themselves (~2 bytes per slot) only when the caller lacks it. */
   readonly layoutEpoch: number;
   readonly layouts: Readonly<Record<string, SlotLayout>> | null;
+  /** The regions, with the origin list (null when it is null): they change with the epoch. */
+  readonly regions: readonly Region[] | null;
+  readonly defaultRegion: string | null;
   readonly bootstrapErrors: readonly FieldError[];
 }
 
@@ -165,6 +172,7 @@ export class RingStore extends DurableObject<Env> {
     // SQLite storage is synchronous, so this finishes before any call is delivered. A new
     // deployment (new variables) restarts the object, so this is where a changed ORIGINS is noticed.
     this.migrate();
+    this.applyRegionBootstrap();
     this.applyBootstrap();
     // A changed RING_SLOTS_PER_ORIGIN (or a schema upgrade) takes effect here.
     this.ctx.storage.transactionSync(() => {
@@ -184,11 +192,14 @@ export class RingStore extends DurableObject<Env> {
     this.calls.getUpdate++;
     const snapshot = await this.getSnapshot();
     const { layoutEpoch } = snapshot;
+    const known = knownEpoch === snapshot.epoch;
     return {
       epoch: snapshot.epoch,
-      origins: knownEpoch === snapshot.epoch ? null : snapshot.origins,
+      origins: known ? null : snapshot.origins,
       layoutEpoch,
       layouts: knownLayoutEpoch === layoutEpoch ? null : snapshot.layouts,
+      regions: known ? null : snapshot.regions,
+      defaultRegion: snapshot.defaultRegion,
       bootstrapErrors: snapshot.bootstrapErrors,
     };
   }
@@ -232,6 +243,7 @@ export class RingStore extends DurableObject<Env> {
       if (options.ifMatch !== undefined && options.ifMatch !== null && options.ifMatch !== epoch) {
         return { ok: false, status: 409, field: "If-Match", error: `epoch is ${epoch}, not ${options.ifMatch}` };
       }
+      if (change.op === "set-regions") return this.applyRegions(change, options, now);
       const rows = this.readRows();
       const id = change.op === "add" ? change.origin.id : change.id;
       const row = rows.find((candidate) => candidate.id === id);
@@ -314,8 +326,13 @@ export class RingStore extends DurableObject<Env> {
       }
 
       const afterOrigins = [...records.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      const afterLayouts = this.layoutsFor(afterOrigins, before.layouts, before.layoutEpoch + 1).layouts;
-      const preview = previewPools(before, { layouts: afterLayouts, origins: afterOrigins }, this.regionIds(), now);
+      const regionIds = this.regionIds();
+      const afterLayouts = this.layoutsFor(afterOrigins, before.layouts, before.layoutEpoch + 1, regionIds).layouts;
+      const preview = previewPools(
+        { ...before, regionIds },
+        { layouts: afterLayouts, origins: afterOrigins, regionIds },
+        now,
+      );
       if (options.dryRun === true) return { ok: true, dryRun: true, epoch, changed: false, preview };
 
       for (const apply of write) apply();
@@ -325,6 +342,40 @@ export class RingStore extends DurableObject<Env> {
       this.audit(now, newEpoch, change.op, { ...change, moved: preview.share }, options.actor ?? null);
       return { ok: true, dryRun: false, epoch: newEpoch, changed: true, preview };
     });
+  }
+
+  /**
+   * Replaces the regions (inside applyChange's transaction): origins whose region is no longer
+   * declared join the catch-all pool, origins of a newly declared region leave it; every pool's
+   * layout changes by the minimum.
+   */
+  private applyRegions(
+    change: Extract<AdminChange, { op: "set-regions" }>,
+    options: ChangeOptions,
+    now: number,
+  ): ChangeResult {
+    const epoch = this.readEpoch();
+    const before = this.readSnapshot();
+    if (
+      JSON.stringify(before.regions) === JSON.stringify(change.regions) &&
+      before.defaultRegion === change.defaultRegion
+    ) {
+      return { ok: true, dryRun: options.dryRun === true, epoch, changed: false, preview: noMoves() };
+    }
+    const regionIds = new Set(change.regions.map((region) => region.id));
+    const afterLayouts = this.layoutsFor(before.origins, before.layouts, before.layoutEpoch + 1, regionIds).layouts;
+    const preview = previewPools(
+      { ...before, regionIds: this.regionIds() },
+      { layouts: afterLayouts, origins: before.origins, regionIds },
+      now,
+    );
+    if (options.dryRun === true) return { ok: true, dryRun: true, epoch, changed: false, preview };
+    this.writeRegions(change.regions, change.defaultRegion);
+    this.syncLayout();
+    this.bumpEpoch();
+    const newEpoch = this.readEpoch();
+    this.audit(now, newEpoch, change.op, { ...change, moved: preview.share }, options.actor ?? null);
+    return { ok: true, dryRun: false, epoch: newEpoch, changed: true, preview };
   }
 
   /** The newest audit entries first; `before` pages back by sequence number. */
@@ -523,6 +574,14 @@ export class RingStore extends DurableObject<Env> {
       weights TEXT NOT NULL,
       owners BLOB NOT NULL
     )`);
+    // The regional pools (REGIONS; countries and continents as JSON arrays); DEFAULT_REGION in meta.
+    sql.exec(`CREATE TABLE IF NOT EXISTS regions (
+      id TEXT PRIMARY KEY,
+      latitude REAL NOT NULL,
+      longitude REAL NOT NULL,
+      countries TEXT NOT NULL,
+      continents TEXT NOT NULL
+    )`);
     // PRAGMA table_info lists no columns for a table that does not exist.
     const old = sql.exec("PRAGMA table_info(layout)").toArray();
     if (old.length > 0) {
@@ -532,6 +591,28 @@ export class RingStore extends DurableObject<Env> {
       );
       sql.exec("DROP TABLE layout");
     }
+  }
+
+  /**
+   * REGIONS and DEFAULT_REGION, like ORIGINS: they seed the object, and are applied again only when
+   * they differ from what was last applied from them (a deploy that edits them); regions changed
+   * through the admin API stand until then. Invalid settings change nothing (the object then has
+   * no settings, and the worker answers 503 misconfigured). The layouts follow in the constructor.
+   */
+  private applyRegionBootstrap(): void {
+    if (this.settings === null) return;
+    const { regions, defaultRegion } = this.settings;
+    const fingerprint = JSON.stringify({ regions, defaultRegion });
+    if (this.readMeta("regions_bootstrap") === fingerprint) return;
+    this.ctx.storage.transactionSync(() => {
+      const stored = this.readRegions();
+      if (JSON.stringify(stored.regions) !== JSON.stringify(regions) || stored.defaultRegion !== defaultRegion) {
+        this.writeRegions(regions, defaultRegion);
+        this.bumpEpoch();
+        this.audit(Date.now(), this.readEpoch(), "bootstrap-regions", { regions: regions.map((r) => r.id) }, "REGIONS");
+      }
+      this.writeMeta("regions_bootstrap", fingerprint);
+    });
   }
 
   /**
@@ -620,7 +701,7 @@ export class RingStore extends DurableObject<Env> {
     const origins = this.readRows().map((row) => ({ id: row.id, weight: row.weight, region: row.region }));
     const stored = this.readLayouts();
     const epoch = this.readLayoutEpoch() + 1;
-    const { layouts, changed } = this.layoutsFor(origins, stored, epoch);
+    const { layouts, changed } = this.layoutsFor(origins, stored, epoch, this.regionIds());
     if (!changed) return false;
     const sql = this.ctx.storage.sql;
     for (const pool of Object.keys(stored)) {
@@ -647,15 +728,15 @@ export class RingStore extends DurableObject<Env> {
   /**
    * The layouts `origins` need, by pool: a stored layout that still fits is kept as the same
    * object; others are changed by the minimum (or filled) and labelled `epoch`. Pure apart from
-   * reading the settings.
+   * reading the settings. `regions`: the declared region ids (the pools besides the catch-all).
    */
   private layoutsFor(
     origins: readonly { readonly id: string; readonly weight: number; readonly region: string | null }[],
     stored: Readonly<Record<string, SlotLayout>>,
     epoch: number,
+    regions: ReadonlySet<string>,
   ): { layouts: Record<string, SlotLayout>; changed: boolean } {
     const slotsPerMember = this.settings?.ringSlotsPerOrigin ?? SLOTS_PER_MEMBER;
-    const regions = this.regionIds();
     const members = new Map<string, { id: string; weight: number }[]>();
     for (const origin of origins) {
       const pool = poolOf(origin.region, regions);
@@ -696,7 +777,42 @@ export class RingStore extends DurableObject<Env> {
   }
 
   private regionIds(): ReadonlySet<string> {
-    return this.settings?.regionIds ?? new Set<string>();
+    return new Set(this.readRegions().regions.map((region) => region.id));
+  }
+
+  private readRegions(): { regions: Region[]; defaultRegion: string | null } {
+    const rows = this.ctx.storage.sql
+      .exec<{ id: string; latitude: number; longitude: number; countries: string; continents: string }>(
+        "SELECT id, latitude, longitude, countries, continents FROM regions ORDER BY id",
+      )
+      .toArray();
+    return {
+      regions: rows.map((row) => ({
+        id: row.id,
+        latitude: row.latitude,
+        longitude: row.longitude,
+        countries: JSON.parse(row.countries) as string[],
+        continents: JSON.parse(row.continents) as string[],
+      })),
+      defaultRegion: this.readMeta("default_region") ?? null,
+    };
+  }
+
+  private writeRegions(regions: readonly Region[], defaultRegion: string | null): void {
+    const sql = this.ctx.storage.sql;
+    sql.exec("DELETE FROM regions");
+    for (const region of regions) {
+      sql.exec(
+        "INSERT INTO regions (id, latitude, longitude, countries, continents) VALUES (?, ?, ?, ?, ?)",
+        region.id,
+        region.latitude,
+        region.longitude,
+        JSON.stringify(region.countries),
+        JSON.stringify(region.continents),
+      );
+    }
+    if (defaultRegion === null) sql.exec("DELETE FROM meta WHERE key = 'default_region'");
+    else this.writeMeta("default_region", defaultRegion);
   }
 
   private readLayoutEpoch(): number {
@@ -742,6 +858,7 @@ export class RingStore extends DurableObject<Env> {
       origins,
       layouts: this.readLayouts(),
       layoutEpoch: this.readLayoutEpoch(),
+      ...this.readRegions(),
       bootstrapErrors: this.bootstrapErrors,
     };
   }

@@ -175,10 +175,16 @@ function adopt(update: SnapshotUpdate, settings: Settings, receivedAt: number): 
     if (layouts === null)
       throw new Error(`Durable Object sent no layouts ${update.layoutEpoch}, which this isolate lacks`);
     table = buildRoutingTable(
-      { epoch: update.epoch, origins: update.origins, layouts, layoutEpoch: update.layoutEpoch },
+      {
+        epoch: update.epoch,
+        origins: update.origins,
+        layouts,
+        layoutEpoch: update.layoutEpoch,
+        regions: update.regions ?? [],
+        defaultRegion: update.defaultRegion,
+      },
       settings.ringSlotsPerOrigin,
       previous?.table ?? null,
-      settings.regionIds,
     );
     const misfit = table.pools.filter((pool) => pool.layout !== layouts[pool.id]).map((pool) => pool.id);
     if (misfit.length > 0)
@@ -200,9 +206,9 @@ function fromBootstrap(env: Env, settings: Settings, now: number): CachedTable |
     console.error(`ORIGINS unusable: ${parsed.errors.map((e) => `${e.field} ${e.message}`).join("; ")}`);
     return null;
   }
-  const snapshot: Snapshot = bootstrapSnapshot(parsed.value);
+  const snapshot: Snapshot = bootstrapSnapshot(parsed.value, settings.regions, settings.defaultRegion);
   return {
-    table: buildRoutingTable(snapshot, settings.ringSlotsPerOrigin, null, settings.regionIds),
+    table: buildRoutingTable(snapshot, settings.ringSlotsPerOrigin),
     source: "bootstrap",
     receivedAt: now,
     bootstrapErrors: [],

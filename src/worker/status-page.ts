@@ -15,7 +15,7 @@ import { html, raw } from "hono/html";
 import type { Settings } from "../core/config.ts";
 import { walkRing } from "../core/ring.ts";
 import { arcPath, cellKey, mergeCells, sampleCells, type Arc } from "../core/ring-picture.ts";
-import { pickOrigins, type RoutingTable, type RoutingView } from "../core/routing-table.ts";
+import { CATCH_ALL_POOL, pickOrigins, type RoutingTable, type RoutingView } from "../core/routing-table.ts";
 import { DEFAULT_TRAFFIC_OPTIONS, type TrafficSnapshot } from "../core/traffic-stats.ts";
 import { SESSION_COOKIE } from "./admin-auth.ts";
 import type { Env } from "./env.ts";
@@ -146,11 +146,16 @@ function originRows(cached: CachedTable, view: RoutingView, detail: HealthDetail
     for (const owner of pool.layout.owners) slots[pool.members[owner]!]!++;
     for (const member of pool.members) poolSize[member] = Math.max(1, pool.layout.owners.length);
   }
+  // Serving shares too: each pool's clients sampled on that pool alone (where a pool's clients go
+  // when it has no eligible origin depends on where they are, which this page does not know).
   const serving = new Array<number>(table.origins.length).fill(0);
   const out = new Uint32Array(1);
-  for (let i = 0; i < SERVING_SAMPLES; i++) {
-    if (pickOrigins(table, view, cellKey(i, SERVING_SAMPLES), out) === 1) serving[out[0]!]!++;
-  }
+  table.pools.forEach((_pool, p) => {
+    const only = Uint32Array.of(p);
+    for (let i = 0; i < SERVING_SAMPLES; i++) {
+      if (pickOrigins(table, view, cellKey(i, SERVING_SAMPLES), out, only) === 1) serving[out[0]!]!++;
+    }
+  });
   const records = new Map(detail?.origins.map((o) => [o.id, o.health]));
   return table.origins.map((origin, index) => {
     const record = records.get(origin.id);
@@ -191,7 +196,7 @@ function renderBody(
   const up = rows.filter((r) => r.probe === "up").length;
   const down = rows.filter((r) => r.probe === "down").length;
   const ejected = rows.filter((r) => r.ejectedUntil !== null).length;
-  const regions = [...new Set(rows.map((r) => r.region ?? "—"))].sort();
+  const regional = table.pools.filter((pool) => pool.id !== CATCH_ALL_POOL).length;
   const banners: Markup[] = [];
   if (view.panic)
     banners.push(
@@ -227,8 +232,14 @@ function renderBody(
     <section class="cards">
       <div class="card">
         <h3>Pools</h3>
-        <p class="big">1</p>
-        <p>One pool of ${rows.length} origins: regional pools are not built yet (regions: ${regions.join(", ")}).</p>
+        <p class="big">${table.pools.length}</p>
+        <p>
+          ${
+            regional === 0
+              ? `One pool of ${rows.length} origins (no REGIONS)`
+              : `${regional} regional${table.pools.length > regional ? " + the catch-all" : ""}; steered by request.cf`
+          }
+        </p>
       </div>
       <div class="card">
         <h3>Origins</h3>
@@ -272,20 +283,31 @@ function renderBody(
         <thead>
           <tr>
             <th>pool</th>
-            <th>regions</th>
+            <th>serves first</th>
             <th class="num">origins</th>
             <th class="num">take traffic</th>
-            <th class="num">share of key space</th>
+            <th class="num">slots</th>
           </tr>
         </thead>
         <tbody>
-          <tr>
-            <td>default (all origins)</td>
-            <td>${regions.join(", ")}</td>
-            <td class="num">${rows.length}</td>
-            <td class="num">${view.eligibleCount}</td>
-            <td class="num">100 %</td>
-          </tr>
+          ${table.pools.map((pool, p) => {
+            const region = table.regions.find((r) => r.id === pool.id);
+            const serves =
+              pool.id === CATCH_ALL_POOL
+                ? regional === 0
+                  ? "every client"
+                  : "after every region (origins without a declared region)"
+                : [...(region?.countries ?? []), ...(region?.continents ?? [])].join(", ") || "by distance";
+            return html`<tr data-pool="${pool.id}">
+              <td>
+                ${pool.id === CATCH_ALL_POOL ? (regional === 0 ? "default (all origins)" : "catch-all") : pool.id}
+              </td>
+              <td>${serves}</td>
+              <td class="num">${pool.members.length}</td>
+              <td class="num${view.poolEligible[p] === 0 ? " bad-text" : ""}">${view.poolEligible[p]}</td>
+              <td class="num">${pool.layout.owners.length.toLocaleString("en")}</td>
+            </tr>`;
+          })}
         </tbody>
       </table>
     </section>
@@ -293,7 +315,7 @@ function renderBody(
     <section class="ring-section">
       <h2>Ring</h2>
       <div class="ring-layout">
-        ${ringSvg(table, view, rows)}
+        <div class="rings">${table.pools.map((pool, p) => ringSvg(table, view, rows, p, pool.id))}</div>
         <div>
           ${legend(rows)}
           <p class="note">
@@ -381,16 +403,17 @@ function renderDocument(
     </html> `;
 }
 
-function ringSvg(table: RoutingTable, view: RoutingView, rows: readonly OriginRow[]): Markup {
-  const n = table.origins.length;
+/** Pool `p`'s ring (one per pool; its members drawn in their table.origins colours). */
+function ringSvg(table: RoutingTable, view: RoutingView, rows: readonly OriginRow[], p: number, id: string): Markup {
+  const pool = table.pools[p]!;
+  const n = pool.members.length;
   const one = new Uint32Array(1);
+  const only = Uint32Array.of(p);
   const everyone = new Float64Array(n).fill(1);
-  // The first pool's ring (the whole table without regions); its members mapped to table.origins.
-  const first = table.pools[0]!;
   const owners = sampleCells(RING_CELLS, (key) =>
-    walkRing(first.ring, key, everyone, one) === 1 ? first.members[one[0]!]! : -1,
+    walkRing(pool.ring, key, everyone, one) === 1 ? pool.members[one[0]!]! : -1,
   );
-  const servers = sampleCells(RING_CELLS, (key) => (pickOrigins(table, view, key, one) === 1 ? one[0]! : -1));
+  const servers = sampleCells(RING_CELLS, (key) => (pickOrigins(table, view, key, one, only) === 1 ? one[0]! : -1));
   // Where a client is not on the origin that owns it: coloured by who has it now (−2: nothing drawn).
   const moved = servers.map((server, cell) => (server === owners[cell] ? -2 : server));
   const movedShare = moved.filter((m) => m !== -2).length / RING_CELLS;
@@ -419,6 +442,7 @@ function ringSvg(table: RoutingTable, view: RoutingView, rows: readonly OriginRo
   };
   return html`<svg
     class="ring"
+    data-pool="${id}"
     viewBox="0 0 360 360"
     width="360"
     height="360"
@@ -428,7 +452,9 @@ function ringSvg(table: RoutingTable, view: RoutingView, rows: readonly OriginRo
     <circle cx="180" cy="180" r="112" class="track" />
     ${ring("layout", mergeCells(owners), 164, true)} ${ring("serving", mergeCells(servers), 138, false)}
     ${ring("moved", mergeCells(moved), 112, false)}
-    <text x="180" y="170" text-anchor="middle" class="ring-label">epoch ${table.epoch}</text>
+    <text x="180" y="170" text-anchor="middle" class="ring-label">
+      ${table.pools.length === 1 ? `epoch ${table.epoch}` : id === CATCH_ALL_POOL ? "catch-all" : id}
+    </text>
     <text x="180" y="188" text-anchor="middle" class="ring-label small">${n} origins</text>
     <text x="180" y="204" text-anchor="middle" class="ring-label small">${percent(movedShare)} of clients moved</text>
   </svg>`;
@@ -583,7 +609,8 @@ function hotTable(traffic: TrafficSnapshot, table: RoutingTable, view: RoutingVi
       </thead>
       <tbody>
         ${shown.map((entry) => {
-          const origin = pickOrigins(table, view, entry.hash, one) === 1 ? one[0]! : -1;
+          // With regional pools the origin depends on where the client is, which is not counted.
+          const origin = table.pools.length === 1 && pickOrigins(table, view, entry.hash, one) === 1 ? one[0]! : -1;
           return html`<tr${entry.share > 1 / k ? html` class="heavy"` : ""}>
         <td class="mono">${entry.key}</td>
         <td class="num">${entry.count.toLocaleString("en")}</td>
@@ -654,6 +681,7 @@ tr[data-health=down] td:first-child{box-shadow:inset 3px 0 var(--bad)}
 .bad-text{color:var(--bad)}
 .ring-layout{display:flex;flex-wrap:wrap;gap:1rem 2rem;align-items:flex-start;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:1rem}
 .ring-layout>div{flex:1 1 420px}
+.ring-layout>.rings{flex:0 1 auto;display:flex;flex-wrap:wrap;gap:1rem}
 .ring .arc{fill:none;stroke:currentColor;stroke-width:22}.ring .moved .arc{stroke-width:12}
 .ring .arc.out{opacity:.25}.ring .arc.none{stroke:#d0d4da}.ring .track{fill:none;stroke:#f0f2f5;stroke-width:12}
 table.legend{border:0;width:auto}table.legend td,table.legend th{border:0;padding:.15rem .5rem .15rem 0;background:none}

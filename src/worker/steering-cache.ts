@@ -1,10 +1,10 @@
 /**
  * The pool order for a request's location (core/steering.ts), cached per isolate: the order depends
  * only on the client's country, continent and coordinates, which Cloudflare gives per city, so a
- * few hundred entries serve a location's traffic. Pool indices belong to one routing table, so the
- * cache starts over when the table changes.
+ * few hundred entries serve a location's traffic. Pool indices and regions belong to one routing
+ * table (the Durable Object's snapshot carries the regions), so the cache starts over when the
+ * table changes.
  */
-import type { Settings } from "../core/config.ts";
 import { CATCH_ALL_POOL, type RoutingTable } from "../core/routing-table.ts";
 import { orderPools, type ClientLocation } from "../core/steering.ts";
 
@@ -15,18 +15,21 @@ let cachedFor: RoutingTable | null = null;
 const orders = new Map<string, Uint32Array>();
 
 /** Pool indices in the order to try them, or null when there is one pool (no regions). */
-export function poolOrder(table: RoutingTable, settings: Settings, cf: ClientLocation | undefined): Uint32Array | null {
-  if (settings.regions.length === 0 || table.pools.length === 1) return null;
+export function poolOrder(table: RoutingTable, cf: ClientLocation | undefined): Uint32Array | null {
+  if (table.regions.length === 0 || table.pools.length === 1) return null;
   if (cachedFor !== table) {
     orders.clear();
     cachedFor = table;
   }
   const where = cf ?? {};
-  const key = `${where.country ?? ""}|${where.continent ?? ""}|${where.latitude ?? ""}|${where.longitude ?? ""}`;
+  // Every input of orderPools, but the continent only without a country (a country names its
+  // continent): three parts instead of four is about 100 ns less on the request path.
+  const place = where.country == null ? `~${where.continent ?? ""}` : where.country;
+  const key = `${place}|${where.latitude ?? ""}|${where.longitude ?? ""}`;
   let order = orders.get(key);
   if (order === undefined) {
     const indices: number[] = [];
-    for (const id of orderPools(settings.regions, where, settings.defaultRegion).order) {
+    for (const id of orderPools(table.regions, where, table.defaultRegion).order) {
       const p = table.poolIndex.get(id);
       if (p !== undefined) indices.push(p);
     }

@@ -43,7 +43,6 @@ const DEFAULTS = {
   adminAllowLocalOrigins: false,
   adminAllowedPorts: [443, 8443],
   regions: [],
-  regionIds: new Set(),
   defaultRegion: null,
   affinity: { kind: "ip" },
   ...Object.fromEntries(INTEGER_SETTINGS.map((s) => [s.key, s.fallback])),

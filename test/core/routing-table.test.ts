@@ -650,3 +650,114 @@ describe("buildRoutingTable reuses the ring across health-only epochs", () => {
     expect(buildRoutingTable({ epoch: 3, origins: [origin("a"), origin("b")] }, 200, first).ring).not.toBe(first.ring);
   });
 });
+
+describe("regional pools", () => {
+  const REGIONS = [
+    { id: "eu", latitude: 50.11, longitude: 8.68, countries: [], continents: [] },
+    { id: "us", latitude: 39.04, longitude: -77.49, countries: [], continents: [] },
+  ];
+  const POOLED: OriginConfig[] = [
+    origin("eu-1", 1, "eu"),
+    origin("eu-2", 1, "eu"),
+    origin("eu-3", 1, "eu"),
+    origin("us-1", 1, "us"),
+    origin("us-2", 1, "us"),
+    origin("x-1", 1, "mars"), // not a declared region: the catch-all pool
+    origin("y-1", 1),
+  ];
+  const snapshotOf = (states: Record<string, AdminState> = {}): Snapshot => ({
+    ...withStates(POOLED, states),
+    regions: REGIONS,
+    defaultRegion: "eu",
+  });
+  const keys = keyHashes(20_000, 11);
+  const orderOf = (table: ReturnType<typeof buildRoutingTable>, ...ids: string[]) =>
+    Uint32Array.from(ids, (id) => table.poolIndex.get(id)!);
+
+  test("origins are grouped by declared region, regional pools by id, the catch-all last", () => {
+    const table = buildRoutingTable(snapshotOf(), 40);
+    expect(table.pools.map((pool) => pool.id)).toEqual(["eu", "us", ""]);
+    const members = table.pools.map((pool) => [...pool.members].map((i) => table.origins[i]!.id));
+    expect(members).toEqual([
+      ["eu-1", "eu-2", "eu-3"],
+      ["us-1", "us-2"],
+      ["x-1", "y-1"],
+    ]);
+    // Without regions the same origins are one pool, walked without translation.
+    const flat = buildRoutingTable(withStates(POOLED, {}), 40);
+    expect(flat.pools.map((pool) => [pool.id, pool.identity])).toEqual([["", true]]);
+    // The order of the snapshot's origins changes nothing.
+    const reversed = buildRoutingTable({ ...snapshotOf(), origins: [...snapshotOf().origins].reverse() }, 40);
+    const view = routingView(table, POLICY, T);
+    const out = new Uint32Array(3);
+    const again = new Uint32Array(3);
+    const order = orderOf(table, "us", "eu", "");
+    for (const key of keys.slice(0, 2_000)) {
+      pickOrigins(table, view, key, out, order);
+      pickOrigins(reversed, routingView(reversed, POLICY, T), key, again, order);
+      expect([...again].map((i) => reversed.origins[i]!.id)).toEqual([...out].map((i) => table.origins[i]!.id));
+    }
+  });
+
+  test("the home pool gives the primary and its successor, the next pool the last of 3 places; 2 places stay home", () => {
+    const table = buildRoutingTable(snapshotOf(), 40);
+    const view = routingView(table, POLICY, T);
+    const order = orderOf(table, "eu", "us", "");
+    const three = new Uint32Array(3);
+    const two = new Uint32Array(2);
+    const five = new Uint32Array(5);
+    for (const key of keys.slice(0, 2_000)) {
+      expect(pickOrigins(table, view, key, three, order)).toBe(3);
+      expect([...three].map((i) => table.origins[i]!.region)).toEqual(["eu", "eu", "us"]);
+      expect(pickOrigins(table, view, key, two, order)).toBe(2);
+      expect([...two]).toEqual([...three.slice(0, 2)]);
+      // With room for more, the home pool's last origin comes before the next pool's second.
+      expect(pickOrigins(table, view, key, five, order)).toBe(5);
+      expect([...five].map((i) => table.origins[i]!.region)).toEqual(["eu", "eu", "eu", "us", "us"]);
+    }
+  });
+
+  test("a pool with no eligible origin: its clients go to the next pool, placed there as that pool's own clients", () => {
+    const healthy = buildRoutingTable(snapshotOf(), 40);
+    const euDown = buildRoutingTable(snapshotOf({ "eu-1": "disabled", "eu-2": "disabled", "eu-3": "disabled" }), 40);
+    const healthyView = routingView(healthy, POLICY, T);
+    const downView = routingView(euDown, POLICY, T);
+    const euFirst = orderOf(euDown, "eu", "us", "");
+    const usFirst = orderOf(euDown, "us", "eu", "");
+    const a = new Uint32Array(1);
+    const b = new Uint32Array(1);
+    const spread = new Set<string>();
+    for (const key of keys) {
+      expect(pickOrigins(euDown, downView, key, a, euFirst)).toBe(1);
+      pickOrigins(healthy, healthyView, key, b, usFirst);
+      // Sticky in us by the same key: where a us client with this key goes.
+      expect(euDown.origins[a[0]!]!.id).toBe(healthy.origins[b[0]!]!.id);
+      spread.add(euDown.origins[a[0]!]!.id);
+      // us's own clients did not move.
+      pickOrigins(euDown, downView, key, a, usFirst);
+      expect(euDown.origins[a[0]!]!.id).toBe(healthy.origins[b[0]!]!.id);
+    }
+    expect(spread).toEqual(new Set(["us-1", "us-2"]));
+  });
+
+  test("one origin down in a pool moves only its own clients, within the pool", () => {
+    const healthy = buildRoutingTable(snapshotOf(), 40);
+    const oneDown = buildRoutingTable(snapshotOf({ "eu-2": "disabled" }), 40);
+    const order = orderOf(healthy, "eu", "us", "");
+    const a = new Uint32Array(1);
+    const b = new Uint32Array(1);
+    let moved = 0;
+    for (const key of keys) {
+      pickOrigins(healthy, routingView(healthy, POLICY, T), key, a, order);
+      pickOrigins(oneDown, routingView(oneDown, POLICY, T), key, b, order);
+      const before = healthy.origins[a[0]!]!.id;
+      const after = oneDown.origins[b[0]!]!.id;
+      if (before === "eu-2") {
+        moved++;
+        expect(["eu-1", "eu-3"]).toContain(after);
+      } else expect(after).toBe(before);
+    }
+    expect(moved / keys.length).toBeGreaterThan(0.3);
+    expect(moved / keys.length).toBeLessThan(0.37);
+  });
+});

@@ -1,6 +1,9 @@
 // End to end: the admin API of the built worker in workerd, driven by the command-line client
 // (`npm run lb`, scripts/lb.ts) as an operator would, with real clients before and after a change.
 import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { mapLimit, startBalancer, type Balancer } from "./harness.ts";
 
@@ -80,5 +83,34 @@ describe("the admin API through the command-line client", () => {
     expect(audit.stdout).toMatch(/^\s*\d+\s+\S+Z\s+\d+\s+add\s+/m);
     expect(audit.stdout).toMatch(/^\s*\d+\s+\S+Z\s+\d+\s+remove\s+\{"id":"a2"\}/m);
     expect(audit.stdout).not.toContain(TOKEN);
+  });
+
+  test("regions: set-regions from a file (previewed first), then an origin's region moves it into that pool", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "lb-regions-"));
+    try {
+      const file = join(dir, "regions.json");
+      const regions = [{ id: "eu", latitude: 50.11, longitude: 8.68, countries: ["DE"] }];
+      await writeFile(file, JSON.stringify({ regions, defaultRegion: "eu" }));
+      const preview = await lb(balancer, "preview", "set-regions", file);
+      expect(preview.code, preview.stderr).toBe(0);
+      expect(preview.stdout).toMatch(/^preview at epoch \d+ \(nothing changed\):\nmoves nobody/);
+      expect((await lb(balancer, "regions")).stdout).toMatch(/no regions, one pool of 4 origins/);
+
+      const set = await lb(balancer, "set-regions", file);
+      expect(set.code, set.stderr).toBe(0);
+      const moved = await lb(balancer, "update", "a1", "--region", "eu");
+      expect(moved.code, moved.stderr).toBe(0);
+      const listed = await lb(balancer, "regions");
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(listed.stdout).toMatch(/^eu \(default\)\s+50\.11, 8\.68\s+DE\s+a1$/m);
+      expect(listed.stdout).toMatch(/^\(catch-all\)\s+-\s+after every region\s+a3 a4 a5$/m);
+
+      await writeFile(file, JSON.stringify({ regions: [{ ...regions[0], latitude: 120 }] }));
+      const refused = await lb(balancer, "set-regions", file);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain("400 regions[0].latitude must be a number from -90 to 90");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

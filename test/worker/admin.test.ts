@@ -76,7 +76,8 @@ async function everything() {
     stub().getAudit(1000),
   ]);
   const layouts = Object.entries(snapshot.layouts).map(([pool, layout]) => [pool, Array.from(layout.owners)]);
-  return { list, layouts, layoutEpoch: snapshot.layoutEpoch, audit };
+  const { regions, defaultRegion } = snapshot;
+  return { list, layouts, layoutEpoch: snapshot.layoutEpoch, regions, defaultRegion, audit };
 }
 
 /** Runs `refused`, then checks that nothing changed. */
@@ -105,7 +106,7 @@ async function expectRefusal(
  */
 async function reseed(): Promise<void> {
   await runInDurableObject(stub(), (instance: RingStore, state) => {
-    for (const table of ["origins", "meta", "pool_layouts", "audit", "sqlite_sequence"]) {
+    for (const table of ["origins", "meta", "pool_layouts", "regions", "audit", "sqlite_sequence"]) {
       state.storage.sql.exec(`DELETE FROM ${table}`);
     }
     new RingStore(state, env as Env);
@@ -734,5 +735,97 @@ describe("readBody", () => {
     expect(await readBody(bad, 250)).toMatchObject({ ok: false, status: 400, field: "Content-Length" });
     const fits = await readBody(new Request("https://lb.example/x", { method: "POST", body: "x".repeat(250) }), 250);
     expect(fits.ok && fits.bytes.byteLength).toBe(250);
+  });
+});
+
+describe("regions: GET and PUT {prefix}/api/regions", () => {
+  const EU = { id: "eu", latitude: 50.11, longitude: 8.68, countries: ["DE"], continents: ["EU"] };
+  const US = { id: "us", latitude: 39.04, longitude: -77.49, continents: ["NA"] };
+  const put = (json: unknown, headers: Record<string, string> = {}, query = "") =>
+    admin(`/__lb/api/regions${query}`, { method: "PUT", json, headers });
+
+  test("none by default; PUT replaces the set, and origins with a declared region form its pool", async () => {
+    const empty = (await (await admin("/__lb/api/regions")).json()) as { regions: unknown[]; catchAll: string[] };
+    expect(empty.regions).toEqual([]);
+    expect(empty.catchAll).toEqual(["alpha", "bravo", "charlie"]);
+
+    const response = await put({ regions: [US, EU], defaultRegion: "eu" });
+    expect(response.status).toBe(200);
+    const changed = (await response.json()) as Changed;
+    expect(changed.changed).toBe(true);
+    // No origin names a region yet: nobody moves.
+    expect(changed.preview.share).toBe(0);
+    const patched = (await (
+      await admin("/__lb/api/origins/alpha", { method: "PATCH", json: { region: "eu" } })
+    ).json()) as Changed & { preview: { pools?: { pool: string; share: number }[] } };
+    // alpha leaves the catch-all pool for eu: all of eu's clients are new to it (from nothing), and
+    // the catch-all pool's clients that alpha held move to bravo and charlie.
+    expect(patched.preview.pools?.map((p) => p.pool)).toEqual(["", "eu"]);
+    expect(patched.preview.pools?.find((p) => p.pool === "eu")?.share).toBe(1);
+
+    const listed = (await (await admin("/__lb/api/regions")).json()) as {
+      epoch: number;
+      defaultRegion: string;
+      regions: { id: string; origins: string[]; countries: string[] }[];
+      catchAll: string[];
+    };
+    expect(listed.defaultRegion).toBe("eu");
+    // Sorted by id, with the defaults filled in.
+    expect(listed.regions).toEqual([
+      { ...EU, origins: ["alpha"] },
+      { ...US, countries: [], origins: [] },
+    ]);
+    expect(listed.catchAll).toEqual(["bravo", "charlie"]);
+    const snapshot = await stub().getSnapshot();
+    expect(Object.keys(snapshot.layouts).sort()).toEqual(["", "eu"]);
+    expect(snapshot.layouts.eu!.ids).toEqual(["alpha"]);
+    const audit = (await stub().getAudit(10)) as unknown as AuditEntry[];
+    expect(audit.map((entry) => entry.action)).toEqual(["update", "set-regions", "bootstrap"]);
+
+    // The same set again is a no-op: same epoch, nothing audited.
+    const again = (await (await put({ regions: [EU, US], defaultRegion: "eu" })).json()) as Changed;
+    expect({ changed: again.changed, epoch: again.epoch }).toEqual({ changed: false, epoch: listed.epoch });
+  });
+
+  test("removing a region puts its origins back in the catch-all pool; dry run first, same preview", async () => {
+    await put({ regions: [EU], defaultRegion: null });
+    await admin("/__lb/api/origins/alpha", { method: "PATCH", json: { region: "eu" } });
+    const before = await everything();
+    const dry = (await (await put({ regions: [] }, {}, "?dry_run=1")).json()) as Changed;
+    expect(await everything()).toEqual(before);
+    const real = (await (await put({ regions: [] })).json()) as Changed;
+    expect(real.preview).toEqual(dry.preview);
+    const snapshot = await stub().getSnapshot();
+    expect(Object.keys(snapshot.layouts)).toEqual([""]);
+    expect(snapshot.layouts[""]!.ids).toEqual(["alpha", "bravo", "charlie"]);
+    expect(snapshot.regions).toEqual([]);
+  });
+
+  test.each([
+    [{ regions: [{ ...EU, latitude: 91 }] }, "regions[0].latitude"],
+    [{ regions: [EU, { ...US, id: "eu" }] }, "regions[1].id"],
+    [{ regions: [EU, { ...US, continents: ["EU"] }] }, "regions[1]"],
+    [{ regions: [{ ...EU, id: "EU" }] }, "regions[0].id"],
+    [{ regions: [{ ...EU, countries: ["de"] }] }, "regions[0].countries"],
+    [{ regions: [EU], defaultRegion: "us" }, "defaultRegion"],
+    [{ regions: EU }, "regions"],
+    [{ regions: [EU], extra: 1 }, "extra"],
+    [[EU], "body"],
+  ])("400 names the field (%j → %s), and the call changes nothing", async (json, field) => {
+    await expectRefusal(await refusedWithoutChange(() => put(json)), 400, field);
+  });
+
+  test("a stale If-Match is 409 and changes nothing; the token is required", async () => {
+    const { epoch } = await stub().getSnapshot();
+    await expectRefusal(
+      await refusedWithoutChange(() => put({ regions: [EU] }, { "if-match": `"${epoch - 1}"` })),
+      409,
+      "If-Match",
+    );
+    const anonymous = await refusedWithoutChange(() =>
+      call("/__lb/api/regions", { method: "PUT", json: { regions: [EU] } }),
+    );
+    expect(anonymous.status).toBe(401);
+    expect((await put({ regions: [EU] }, { "if-match": `"${epoch}"` })).status).toBe(200);
   });
 });

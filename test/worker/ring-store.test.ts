@@ -19,14 +19,19 @@ describe("RingStore", () => {
     expect(snapshot.bootstrapErrors).toEqual([]);
   });
 
-  test("getUpdate omits the origin list only when the caller already holds the epoch", async () => {
+  test("getUpdate omits the origin list (and the regions) only when the caller already holds the epoch", async () => {
     const whole = await stub().getSnapshot();
-    expect(await stub().getUpdate(whole.epoch)).toEqual({ ...whole, origins: null });
+    expect(await stub().getUpdate(whole.epoch)).toEqual({ ...whole, origins: null, regions: null });
     expect(await stub().getUpdate(whole.epoch - 1)).toEqual(whole);
     expect(await stub().getUpdate(null)).toEqual(whole);
     // The layouts (~2 bytes per slot) travel only to a caller that lacks their epoch.
     const { layoutEpoch } = whole;
-    expect(await stub().getUpdate(whole.epoch, layoutEpoch)).toEqual({ ...whole, origins: null, layouts: null });
+    expect(await stub().getUpdate(whole.epoch, layoutEpoch)).toEqual({
+      ...whole,
+      origins: null,
+      regions: null,
+      layouts: null,
+    });
     expect(await stub().getUpdate(null, layoutEpoch)).toEqual({ ...whole, layouts: null });
   });
 
@@ -173,5 +178,56 @@ describe("RingStore and a changed ORIGINS (a redeploy)", () => {
     await object.setOriginState("alpha", "disabled");
     const after = await restartWith(inject("origins"));
     expect(after.origins.find((o) => o.id === "alpha")!.state).toBe("disabled");
+  });
+});
+
+describe("RingStore and REGIONS (a redeploy)", () => {
+  let object = stub();
+  let objects = 0;
+  beforeEach(() => {
+    object = env.RING.get(env.RING.idFromName(`regions-${++objects}`));
+  });
+  const EU = { id: "eu", latitude: 50.11, longitude: 8.68, countries: ["DE"], continents: [] };
+  const US = { id: "us", latitude: 39.04, longitude: -77.49, countries: [], continents: ["NA"] };
+  const bootstrap = JSON.parse(env.ORIGINS as string) as { id: string; url: string }[];
+  const regional = JSON.stringify(bootstrap.map((o, i) => ({ ...o, region: i === 0 ? "eu" : "us" })));
+
+  async function restartWith(vars: Record<string, string>) {
+    return runInDurableObject(object, async (_instance: RingStore, state) =>
+      new RingStore(state, { ...env, ORIGINS: regional, ...vars } as never).getSnapshot(),
+    );
+  }
+
+  test("REGIONS seeds the regions and one layout per pool; the same REGIONS again changes nothing", async () => {
+    const seeded = await restartWith({ REGIONS: JSON.stringify([US, EU]), DEFAULT_REGION: "us" });
+    expect(seeded.regions).toEqual([EU, US]);
+    expect(seeded.defaultRegion).toBe("us");
+    expect(Object.fromEntries(Object.entries(seeded.layouts).map(([pool, layout]) => [pool, layout.ids]))).toEqual({
+      eu: ["alpha"],
+      us: ["bravo", "charlie"],
+    });
+    expect(await restartWith({ REGIONS: JSON.stringify([US, EU]), DEFAULT_REGION: "us" })).toEqual(seeded);
+  });
+
+  test("a change through the admin path stands until REGIONS itself changes; an invalid REGIONS changes nothing", async () => {
+    const vars = { REGIONS: JSON.stringify([EU, US]) };
+    await restartWith(vars);
+    const changed = await runInDurableObject(object, async (_instance: RingStore, state) => {
+      const store = new RingStore(state, { ...env, ORIGINS: regional, ...vars } as never);
+      await store.applyChange({ op: "set-regions", regions: [EU], defaultRegion: null });
+      return store.getSnapshot();
+    });
+    expect(changed.regions).toEqual([EU]);
+    // The us origins are in the catch-all pool now.
+    expect(changed.layouts[""]!.ids).toEqual(["bravo", "charlie"]);
+    // A restart with the same REGIONS keeps the admin change.
+    expect((await restartWith(vars)).regions).toEqual([EU]);
+    const invalid = await restartWith({ REGIONS: "[{" });
+    expect(invalid.regions).toEqual([EU]);
+    expect(invalid.epoch).toBe((await restartWith(vars)).epoch);
+    // An edited REGIONS is applied.
+    const edited = await restartWith({ REGIONS: JSON.stringify([US]) });
+    expect(edited.regions).toEqual([US]);
+    expect(Object.keys(edited.layouts).sort()).toEqual(["", "us"]);
   });
 });

@@ -31,6 +31,8 @@ const snapshot = (epoch: number, ids: string[], layoutEpoch = epoch): SnapshotUp
   origins: ids.map(origin),
   layoutEpoch,
   layouts: { "": freshLayout(ids.map(origin), settings.ringSlotsPerOrigin, layoutEpoch) },
+  regions: [],
+  defaultRegion: null,
   bootstrapErrors: [],
 });
 const testEnv = {
