@@ -80,6 +80,7 @@ const OURS_NO_LEARNING = {
 const OURS_HEALTH = {
   ...OURS_COMMON,
   HEALTH_INTERVAL_MS: "1000",
+  HEALTH_FAST_INTERVAL_MS: "200",
   HEALTH_TIMEOUT_MS: "500",
   HEALTH_RISE: "2",
   HEALTH_FALL: "3",
@@ -729,7 +730,7 @@ Ten origins \`o0\` … \`o9\` on 127.0.0.1 (scripts/demo-origins.ts) behind each
 
 **c and d** run all three proxies at once, with health checking on, through ${SIZES.cycles} death(s) of \`${VICTIM}\` (its process closed: connections refused) of ${dur(SIZES.deadMs)} each and its recovery on the same port. Each proxy gets ${LOAD_RATE} GETs per second, open loop, one in three from a victim client (so ${LOAD_RATE / 3}/s from the dead origin's clients, ${(2 * LOAD_RATE) / 3}/s from others).
 
-- ours: ${settingsOf(OURS_HEALTH)}, the rest default (\`EJECT_AFTER_FAILURES=5\`, \`REPORT_INTERVAL_MS=1000\`, \`EJECT_BASE_MS=30000\`, \`RETRY_BUDGET_PERCENT=50\`, \`MAX_ATTEMPTS=3\`). The health interval and snapshot TTL are the defaults (10 s, 10 s) scaled down 10× so the run is quick: with the defaults, the probe path and re-admission take about 10× as long (re-admission bound 10 s × 2 = 20 s, plus up to one 10 s TTL); the passive path (ejection after 5 failed client requests, reported at most once per second) does not scale with them. \`SLOW_START_MS=0\` so a recovered origin takes all its clients back at once (the default 30 s ramp spreads their return over 30 s by design).
+- ours: ${settingsOf(OURS_HEALTH)}, the rest default (\`EJECT_AFTER_FAILURES=5\`, \`REPORT_INTERVAL_MS=1000\`, \`EJECT_BASE_MS=30000\`, \`RETRY_BUDGET_PERCENT=50\`, \`MAX_ATTEMPTS=3\`). The health interval, fast interval and snapshot TTL are the defaults (10 s, 2 s, 10 s) scaled down 10× so the run is quick: with the defaults, the probe path and re-admission take about 10× as long (a down origin is probed every fast interval, so its verdict comes 2 × 2 s after it answers again, plus up to one 10 s TTL; the goal's bound is 10 s × 2 = 20 s); the passive path (ejection after 5 failed client requests, reported at most once per second) does not scale with them. \`SLOW_START_MS=0\` so a recovered origin takes all its clients back at once (the default 30 s ramp spreads their return over 30 s by design).
 - HAProxy (\`retries 3\` + \`option redispatch\`, checks \`${HAPROXY_CHECK}\`):
 
 \`\`\`
@@ -770,7 +771,7 @@ ${timeline || "- (none)"}
 
 ${table(["proxy", "cycle", "first victim client served by it again", "all its clients back", "expected bound", "within the bound", "errors (all clients)"], readmitRows)}
 
-Expected bounds from each proxy's settings: ours probe interval × rise = ${PROBE_INTERVAL_MS} ms × ${RISE}, the time the Durable Object needs for its verdict; the isolates route on it from their next snapshot refresh, up to \`SNAPSHOT_TTL_MS\` (${OURS_HEALTH.SNAPSHOT_TTL_MS} ms) later, so ours can take up to ${ms(PROBE_INTERVAL_MS * RISE + Number(OURS_HEALTH.SNAPSHOT_TTL_MS))} (with the defaults: 20 s + 10 s); HAProxy \`inter\` × \`rise\` = 2 s × 2; nginx \`fail_timeout\` = 10 s (it tries a failed server again with one client request once \`fail_timeout\` has passed since the last failure).
+Expected bounds from each proxy's settings: ours probe interval × rise = ${PROBE_INTERVAL_MS} ms × ${RISE} (the goal's bound). A down origin is probed every \`HEALTH_FAST_INTERVAL_MS\` (${OURS_HEALTH.HEALTH_FAST_INTERVAL_MS} ms), so the Durable Object's verdict comes at most ${RISE} × ${OURS_HEALTH.HEALTH_FAST_INTERVAL_MS} ms after the origin answers again; the isolates route on it from their next snapshot refresh, up to \`SNAPSHOT_TTL_MS\` (${OURS_HEALTH.SNAPSHOT_TTL_MS} ms) later, so ours takes up to ${ms(RISE * Number(OURS_HEALTH.HEALTH_FAST_INTERVAL_MS) + Number(OURS_HEALTH.SNAPSHOT_TTL_MS))} (with the defaults: 4 s + 10 s); HAProxy \`inter\` × \`rise\` = 2 s × 2; nginx \`fail_timeout\` = 10 s (it tries a failed server again with one client request once \`fail_timeout\` has passed since the last failure).
 
 ## Goals
 

@@ -33,6 +33,8 @@ export interface Settings {
   readonly healthBodyContains: string | null;
   readonly healthHost: string | null;
   readonly healthIntervalMs: number;
+  /** HEALTH_FAST_INTERVAL_MS: how often origins not settled up are probed (HAProxy's fastinter); 0 = off. */
+  readonly healthFastIntervalMs: number;
   readonly healthTimeoutMs: number;
   readonly healthRise: number;
   readonly healthFall: number;
@@ -110,6 +112,7 @@ export const INTEGER_SETTINGS: readonly IntegerSetting[] = [
   // Health. The state machine's defaults live with it (core/health.ts cites their sources:
   // HAProxy's rise 2 / fall 3, Envoy's outlier detection); the panic threshold is Envoy's 50 %.
   setting("HEALTH_INTERVAL_MS", "healthIntervalMs", 10_000, 0, 3_600_000),
+  setting("HEALTH_FAST_INTERVAL_MS", "healthFastIntervalMs", 2_000, 0, 3_600_000),
   setting("HEALTH_TIMEOUT_MS", "healthTimeoutMs", 2_000, 100, 60_000),
   setting("HEALTH_RISE", "healthRise", HEALTH.rise, 1, 100),
   setting("HEALTH_FALL", "healthFall", HEALTH.fall, 1, 100),

@@ -175,6 +175,20 @@ export function applyReport(
 }
 
 /** Whether passive health keeps the origin out at `now`. */
+/**
+ * Settled: up with no failing probe in its streak. Every other origin (unknown, down, or up but
+ * failing) is probed at HEALTH_FAST_INTERVAL_MS, as HAProxy's `fastinter` / `downinter` do, so a
+ * verdict takes rise or fall fast probes instead of whole intervals.
+ */
+export function isSettled(health: HealthRecord): boolean {
+  return health.status === "up" && health.failures === 0;
+}
+
+/** The fast probe interval in force: HEALTH_FAST_INTERVAL_MS, at most HEALTH_INTERVAL_MS; 0 = off. */
+export function fastInterval(intervalMs: number, fastIntervalMs: number): number {
+  return intervalMs > 0 && fastIntervalMs > 0 ? Math.min(intervalMs, fastIntervalMs) : 0;
+}
+
 export function isEjected(health: HealthRecord, now: number): boolean {
   return health.ejectedUntil !== null && now < health.ejectedUntil;
 }

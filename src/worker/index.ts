@@ -84,7 +84,9 @@ async function route(request: Request, env: Env, ctx: ExecutionContext): Promise
   const view = viewAt(cached.table, settings, Date.now());
   // AFFINITY_KEY: a header, cookie or path key when configured and present, else the address.
   const keyHash = sourceKeyHash(settings.affinity, request.headers, url.pathname) ?? xxh32(key.bytes);
-  const order = poolOrder(cached.table, request.cf as ClientLocation | undefined);
+  // request.cf is read only with regional pools: the getter costs a deserialization per request.
+  const order =
+    cached.table.pools.length > 1 ? poolOrder(cached.table, request.cf as ClientLocation | undefined) : null;
   const count = pickOrigins(cached.table, view, keyHash, walk, order);
   const candidates: OriginRecord[] = [];
   for (let i = 0; i < count; i++) candidates.push(cached.table.origins[walk[i]!]!);

@@ -16,8 +16,10 @@ import {
 import {
   applyProbe,
   applyReport,
+  fastInterval,
   INITIAL_HEALTH,
   isEjected,
+  isSettled,
   toView,
   validateReport,
   type HealthRecord,
@@ -113,8 +115,11 @@ export const AUDIT_KEEP = 1_000;
 /** What a probe round did. */
 export interface RoundResult {
   readonly ran: boolean;
-  /** Why it did not run: another round in flight, or one ran less than half an interval ago. */
-  readonly skipped?: "in-flight" | "too-soon" | "misconfigured";
+  /**
+   * Why it did not run: another round in flight, one ran less than half an interval ago, or (a
+   * fast round) every origin is settled up.
+   */
+  readonly skipped?: "in-flight" | "too-soon" | "misconfigured" | "all-settled";
   readonly probed: number;
   /** Results dropped because their origin was removed or changed while it was probed. */
   readonly dropped: number;
@@ -425,26 +430,38 @@ export class RingStore extends DurableObject<Env> {
   }
 
   /**
-   * Probes every origin concurrently and applies the verdicts. Safe to call from the cron and the
-   * alarm at once, and for an alarm delivered twice: a round runs only when no other is in flight
-   * and the last one started at least half an interval ago, so no result is counted twice.
+   * Probes every origin concurrently ("all") or only the origins not settled up ("unsettled": the
+   * fast rounds of HEALTH_FAST_INTERVAL_MS between full ones) and applies the verdicts. Safe to call
+   * from the cron and the alarm at once, and for an alarm delivered twice: a round runs only when
+   * no other is in flight, a full round only when the last one started at least half an interval
+   * ago, and a fast round not within half a fast interval of a full one, so no result is counted
+   * twice.
    */
-  async probeRound(): Promise<RoundResult> {
+  async probeRound(scope: "all" | "unsettled" = "all"): Promise<RoundResult> {
     this.calls.probeRound++;
     const settings = this.settings;
     const epoch = this.readEpoch();
     if (settings === null) return { ran: false, skipped: "misconfigured", probed: 0, dropped: 0, epoch };
     if (this.roundInFlight) return { ran: false, skipped: "in-flight", probed: 0, dropped: 0, epoch };
     const now = this.now();
-    const gap = settings.healthIntervalMs > 0 ? settings.healthIntervalMs / 2 : CRON_ROUND_GAP_MS;
+    const fast = fastInterval(settings.healthIntervalMs, settings.healthFastIntervalMs);
+    const gap =
+      scope === "unsettled"
+        ? fast / 2
+        : settings.healthIntervalMs > 0
+          ? settings.healthIntervalMs / 2
+          : CRON_ROUND_GAP_MS;
     const last = this.readMeta("last_round_at");
     if (last !== null && now - Number(last) < gap && now >= Number(last)) {
       return { ran: false, skipped: "too-soon", probed: 0, dropped: 0, epoch };
     }
-    this.writeMeta("last_round_at", String(now));
+    const targets = this.readRows()
+      .filter((row) => scope === "all" || !isSettled(readHealth(row)))
+      .map((row) => ({ id: row.id, url: row.url }));
+    if (targets.length === 0) return { ran: false, skipped: "all-settled", probed: 0, dropped: 0, epoch };
+    if (scope === "all") this.writeMeta("last_round_at", String(now));
     this.roundInFlight = true;
     try {
-      const targets = this.readRows().map((row) => ({ id: row.id, url: row.url }));
       // fetch must be called unbound from `deps` (workerd: "Illegal invocation" otherwise).
       const deps = { fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init), now: this.now };
       const results = await Promise.all(targets.map((t) => probeOrigin(t.url, settings, deps)));
@@ -471,17 +488,39 @@ export class RingStore extends DurableObject<Env> {
   /**
    * The alarm: re-arm first, then one probe round, so rounds start every HEALTH_INTERVAL_MS even
    * when a round is slow (1,000 origins take ~8 s through the 6-connection limit; re-arming after
-   * the round made the cadence interval + round time). A round still running when the next alarm
-   * fires is not overlapped: probeRound skips it. Errors are logged, never thrown (a throw would
-   * retry the alarm).
+   * the round made the cadence interval + round time). A full round when one is due, else a fast
+   * round of the unsettled origins; while any origin is unsettled the next alarm comes after
+   * HEALTH_FAST_INTERVAL_MS. A round still running when the next alarm fires is not overlapped:
+   * probeRound skips it. Errors are logged, never thrown (a throw would retry the alarm).
    */
   override async alarm(): Promise<void> {
-    await this.armAlarm(true);
+    const settings = this.settings;
+    const interval = settings?.healthIntervalMs ?? 0;
+    if (settings === null || interval <= 0) return;
+    const fast = fastInterval(interval, settings.healthFastIntervalMs);
+    const now = this.now();
+    const last = this.readMeta("last_round_at");
+    const full = fast === 0 || last === null || now - Number(last) >= interval - fast / 2 || now < Number(last);
+    const nextFull = full ? now + interval : Number(last) + interval;
+    const next = () => (fast > 0 && this.hasUnsettled() ? Math.min(nextFull, this.now() + fast) : nextFull);
+    // Armed before the round (a slow or failing round keeps the cadence), and again after it with
+    // what the round found: an origin it unsettled is probed again after the fast interval.
+    await this.scheduleAlarm(next(), now);
     try {
-      await this.probeRound();
+      await this.probeRound(full ? "all" : "unsettled");
+      await this.scheduleAlarm(next(), this.now());
     } catch (error) {
       console.error(`probe round failed: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /** Sets the alarm to `at` on this object's clock (`now`), as a wall-clock time. */
+  private async scheduleAlarm(at: number, now: number): Promise<void> {
+    await this.ctx.storage.setAlarm(Date.now() + Math.max(0, at - now));
+  }
+
+  private hasUnsettled(): boolean {
+    return this.readRows().some((row) => !isSettled(readHealth(row)));
   }
 
   /**
@@ -528,10 +567,10 @@ export class RingStore extends DurableObject<Env> {
     return changed;
   }
 
-  private async armAlarm(force = false): Promise<void> {
+  /** Arms the first alarm of a new object (or one whose alarm was lost); a pending one stays. */
+  private async armAlarm(): Promise<void> {
     const interval = this.settings?.healthIntervalMs ?? 0;
-    if (interval <= 0) return;
-    if (!force && (await this.ctx.storage.getAlarm()) !== null) return;
+    if (interval <= 0 || (await this.ctx.storage.getAlarm()) !== null) return;
     await this.ctx.storage.setAlarm(Date.now() + interval);
   }
 

@@ -18,6 +18,7 @@ const setHealth = (id: string, status: number) => fetch(`${urlOf(id)}/_control/h
 const setDelay = (id: string, ms: number) => fetch(`${urlOf(id)}/_control/delay/${ms}`, { method: "POST" });
 
 const INTERVAL = 10_000; // HEALTH_INTERVAL_MS default: rounds closer than 5 s are skipped
+const FAST = 2_000; // HEALTH_FAST_INTERVAL_MS default: probes of unsettled origins
 
 let objects = 0;
 
@@ -142,6 +143,64 @@ describe("probe rounds", () => {
     expect((await stub.getHealth()).lastRoundAt).not.toBeNull();
     const next = await runInDurableObject(stub, (_i: RingStore, state) => state.storage.getAlarm());
     expect(next).not.toBeNull();
+  });
+
+  test("a fast round probes only the unsettled origins: a failing one goes down after 1 full + 2 fast rounds", async () => {
+    const r = await rig();
+    await r.round();
+    r.advance(FAST);
+    expect(await r.stub.probeRound("unsettled")).toMatchObject({ ran: false, skipped: "all-settled" });
+    await setHealth("bravo", 503);
+    await r.round();
+    const alphaProbed = (await r.health("alpha")).lastProbeAt;
+    // Within half a fast interval of the full round: skipped, so nothing is counted twice.
+    r.advance(FAST / 2 - 1);
+    expect(await r.stub.probeRound("unsettled")).toMatchObject({ ran: false, skipped: "too-soon" });
+    r.advance(1);
+    expect(await r.stub.probeRound("unsettled")).toMatchObject({ ran: true, probed: 1 });
+    expect((await r.view("bravo")).status).toBe("up");
+    r.advance(FAST);
+    expect(await r.stub.probeRound("unsettled")).toMatchObject({ ran: true, probed: 1 });
+    expect((await r.view("bravo")).status).toBe("down");
+    expect((await r.health("alpha")).lastProbeAt).toBe(alphaProbed);
+    // Down is unsettled too (HAProxy's downinter): it comes back after 2 fast rounds.
+    await setHealth("bravo", 200);
+    for (let i = 0; i < 2; i++) {
+      r.advance(FAST);
+      expect(await r.stub.probeRound("unsettled")).toMatchObject({ ran: true, probed: 1 });
+    }
+    expect((await r.view("bravo")).status).toBe("up");
+  });
+
+  test("the alarm comes after HEALTH_FAST_INTERVAL_MS while an origin is unsettled, after the interval otherwise", async () => {
+    const stub = env.RING.get(env.RING.idFromName(`alarm-${++objects}`));
+    await stub.getSnapshot();
+    // The object's clock runs `offset` ahead of the wall clock (the alarm's own times are wall-clock).
+    let offset = 0;
+    await runInDurableObject(stub, (instance: RingStore) => {
+      instance.now = () => Date.now() + offset;
+    });
+    const pending = () => runInDurableObject(stub, (_i: RingStore, state) => state.storage.getAlarm());
+    await setHealth("bravo", 503);
+    let before = Date.now();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    // A full round: bravo failed once, so it is unsettled and the next alarm is a fast one.
+    expect((await stub.getHealth()).origins.map((o) => o.health.failures)).toEqual([0, 1, 0]);
+    expect((await pending())! - before).toBeLessThanOrEqual(FAST + 50);
+    const alphaProbed = (await stub.getHealth()).origins[0]!.health.lastProbeAt;
+    offset = FAST;
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    // A fast round: only bravo was probed.
+    const health = (await stub.getHealth()).origins;
+    expect(health.map((o) => o.health.failures)).toEqual([0, 2, 0]);
+    expect(health[0]!.health.lastProbeAt).toBe(alphaProbed);
+    await setHealth("bravo", 200);
+    offset = INTERVAL; // the next full round is due
+    before = Date.now();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await stub.getHealth()).origins.map((o) => o.health.status)).toEqual(["up", "up", "up"]);
+    // All settled: the next alarm is one interval away.
+    expect((await pending())! - before).toBeGreaterThan(INTERVAL - 100);
   });
 
   test("the cron (scheduled handler, called directly) asks the ring object for a round", async () => {
