@@ -3,12 +3,16 @@
  * isolates per location, snapshot TTL, client traffic and origins (issue 5, "Measure" item 5),
  * derived from what the code does, with the settings' defaults imported from src/core/config.ts:
  *
- * - refreshes (src/worker/routing-cache.ts): an isolate asks `getUpdate` on the first request after
- *   its table is SNAPSHOT_TTL_MS old (the clock restarts when the refresh starts), one at a time:
- *   per isolate 1 / (TTL + mean wait for its next request), whatever the traffic beyond that;
+ * - refreshes (src/worker/routing-cache.ts): an isolate refreshes on the first request after its
+ *   table is SNAPSHOT_TTL_MS old, one at a time. With the location cache (src/worker/location-cache.ts,
+ *   LOCATION_CACHE, on by default for TTLs of 2 s and more) it asks the location first: only the
+ *   first isolate after the location's head (TTL / 2) expired calls `getUpdate`, plus those that
+ *   miss it during that call. Without it, every isolate calls: 1 / (TTL + mean wait for a request);
  * - reports (src/worker/health-reporter.ts): an isolate sends `report` only after a failure, at most
- *   once per REPORT_INTERVAL_MS; the answer carries the epoch, and an isolate whose table is older
- *   refreshes at once (`refreshSoon`), after which it routes around an ejected origin;
+ *   once per REPORT_INTERVAL_MS, with the epoch it holds; the answer of a report that ejected
+ *   carries the update, so the reporter routes around the dead origin without a second call. With
+ *   the location cache, an isolate first checks its location: if another isolate there already
+ *   brought the news, it catches up from the cache and does not report the dead origin;
  * - probes (src/worker/ring-store.ts): the alarm re-arms HEALTH_INTERVAL_MS ahead, then runs a round;
  *   a round still running when the next alarm fires is not overlapped (that alarm is skipped), so
  *   rounds start every max(interval, round duration rounded up to intervals); a round fetches every origin, 6 at a time (the
@@ -47,6 +51,7 @@ const D = {
   ttlMs: fallback("SNAPSHOT_TTL_MS"),
   reportIntervalMs: fallback("REPORT_INTERVAL_MS"),
   healthIntervalMs: fallback("HEALTH_INTERVAL_MS"),
+  healthFastIntervalMs: fallback("HEALTH_FAST_INTERVAL_MS"),
   healthTimeoutMs: fallback("HEALTH_TIMEOUT_MS"),
   healthFall: fallback("HEALTH_FALL"),
   ejectAfter: fallback("EJECT_AFTER_FAILURES"),
@@ -60,6 +65,11 @@ const SOFT_LIMIT = 1000;
 const CONNECTIONS = 6;
 /** Assumed time for a healthy origin to answer a probe, as in the README's scale table. */
 const PROBE_LATENCY_S = 0.05;
+/**
+ * Assumed round trip of a Durable Object call from a location far from the object (it lives in
+ * one place): how long a location goes on reporting a death after its first report was sent.
+ */
+const DO_RTT_S = 0.2;
 /** The README's assumption for the headline figure: isolates per location are not published. */
 const ASSUMED_ISOLATES = 20;
 
@@ -77,15 +87,40 @@ ISOLATES.sort((a, b) => a - b);
 /** Refresh calls/s of one isolate serving `rate` requests/s (Poisson): one per TTL + wait for the next request. */
 const refreshRate = (ttlS: number, rate: number) => 1 / (ttlS + 1 / rate);
 
+/** The location's head lives TTL / 2 in whole seconds; under 1 s the location cache is off (location-cache.ts). */
+const headSeconds = (ttlS: number) => Math.floor(ttlS / 2);
+
+/**
+ * Refresh calls/s of one location of `k` isolates with the location cache: after the head expires,
+ * the next isolate refresh (k per TTL, uniform phases: TTL / k later on average) calls the object,
+ * and so does every isolate refreshing while that call is in flight (k × RTT / TTL).
+ */
+const locationRefreshRate = (k: number, ttlS: number, rate: number) =>
+  (1 + (k * DO_RTT_S) / ttlS) / (headSeconds(ttlS) + ttlS / k + 1 / rate);
+
 /**
  * One origin of `origins` dies. After the first few reports eject it (EJECT_AFTER_FAILURES failures
- * edge-wide: milliseconds at this traffic), every isolate that sends it a request before its own
- * TTL refresh reports once, learns the new epoch from the answer and refreshes at once: two calls.
- * With refresh phases uniform over the TTL and Poisson requests at λ per isolate to the dead
- * origin, an isolate reports at t with density λ e^(−λt) (1 − t/TTL).
+ * edge-wide: milliseconds at this traffic), an isolate that sends it a request before it knows
+ * reports once, and the answer brings the update: one call. Requests reach the dead origin as
+ * Poisson arrivals at λ per isolate.
+ * - Without the location cache, an isolate knows from its own next refresh (phases uniform over
+ *   the TTL): it reports at t with density λ e^(−λt) (1 − t/TTL).
+ * - With it, a location knows once its first reporter's answer is back (RTT after it was sent):
+ *   the first of its k isolates meets the dead origin at rate kλ, the other k − 1 report only if
+ *   they meet it within that RTT; the rest catch up from the location without a call.
  */
-function failureBurst(isolates: number, ttlS: number, rps = RPS) {
+function failureBurst(isolates: number, ttlS: number, rps = RPS, cached = headSeconds(ttlS) >= 1) {
   const lambda = rps / isolates / ORIGINS;
+  const bound = isolates / (D.reportIntervalMs / 1000); // every isolate reporting once per interval
+  // The dead origin is unsettled: probed every HEALTH_FAST_INTERVAL_MS by a round of its own.
+  const fastRounds = 1000 / Math.min(D.healthFastIntervalMs, D.healthIntervalMs);
+  if (cached) {
+    const k = isolates / LOCATIONS;
+    const perLocation = 1 + (k - 1) * (1 - Math.exp(-lambda * DO_RTT_S));
+    const reports = LOCATIONS * (1 - Math.exp(-k * lambda * ttlS)) * perLocation;
+    const firstSecond = LOCATIONS * (1 - Math.exp(-k * lambda * Math.min(1, ttlS))) * perLocation;
+    return { lambda, reports, extraCalls: reports, busiestSecond: firstSecond + fastRounds, bound, cached };
+  }
   const density = (t: number) => (t >= ttlS ? 0 : isolates * lambda * Math.exp(-lambda * t) * (1 - t / ttlS));
   const integrate = (a: number, b: number) => {
     const steps = 2000;
@@ -95,13 +130,14 @@ function failureBurst(isolates: number, ttlS: number, rps = RPS) {
     return sum;
   };
   const reports = integrate(0, ttlS);
-  const firstSecond = integrate(0, Math.min(1, ttlS));
+  // The density only falls, so the first second is the busiest.
   return {
     lambda,
     reports,
-    extraCalls: 2 * reports, // a report + the refresh its answer triggers
-    busiestSecond: 2 * firstSecond, // the density only falls, so the first second is the busiest
-    bound: isolates / (D.reportIntervalMs / 1000), // every isolate reporting once per interval
+    extraCalls: reports,
+    busiestSecond: integrate(0, Math.min(1, ttlS)) + fastRounds,
+    bound,
+    cached,
   };
 }
 
@@ -157,6 +193,9 @@ interface Case {
   steady: number;
   burst: ReturnType<typeof failureBurst>;
   peak: number;
+  /** The same without the location cache (LOCATION_CACHE=false, or a TTL under 2 s). */
+  uncachedSteady: number;
+  uncachedPeak: number;
 }
 const cases: Case[] = [];
 for (const perLocation of ISOLATES) {
@@ -164,10 +203,15 @@ for (const perLocation of ISOLATES) {
     const isolates = LOCATIONS * perLocation;
     const ttlS = ttlMs / 1000;
     const rate = RPS / isolates;
-    const refreshes = isolates * refreshRate(ttlS, rate);
+    const cached = headSeconds(ttlS) >= 1;
+    const uncachedRefreshes = isolates * refreshRate(ttlS, rate);
+    const refreshes = cached ? LOCATIONS * locationRefreshRate(perLocation, ttlS, rate) : uncachedRefreshes;
     const steady = refreshes + probe.callsPerS;
     const burst = failureBurst(isolates, ttlS);
+    const uncachedSteady = uncachedRefreshes + probe.callsPerS;
     cases.push({
+      uncachedSteady,
+      uncachedPeak: uncachedSteady + failureBurst(isolates, ttlS, RPS, false).busiestSecond,
       isolatesPerLocation: perLocation,
       ttlS,
       isolates,
@@ -190,6 +234,7 @@ const caseRows = cases.map((c) => [
   fmt(c.burst.extraCalls),
   fmt(c.peak),
   pctOf(c.peak),
+  `${fmt(c.uncachedSteady)} / ${fmt(c.uncachedPeak)}`,
 ]);
 const caseHead = [
   "isolates (per location × locations)",
@@ -201,13 +246,14 @@ const caseHead = [
   "one origin dies: extra calls",
   "busiest second, calls",
   "of the soft limit",
+  "without the location cache: steady / busiest",
 ];
 
 // Client traffic: what grows with it and what does not (assumed isolates, default TTL).
 const trafficRows = [RPS / 10, RPS, RPS * 10].map((rps) => {
   const isolates = LOCATIONS * ASSUMED_ISOLATES;
   const ttlS = D.ttlMs / 1000;
-  const refreshes = isolates * refreshRate(ttlS, rps / isolates);
+  const refreshes = LOCATIONS * locationRefreshRate(ASSUMED_ISOLATES, ttlS, rps / isolates);
   const burst = failureBurst(isolates, ttlS, rps);
   return { rps, refreshes, extra: burst.extraCalls, firstSecond: burst.busiestSecond };
 });
@@ -219,8 +265,9 @@ const highTraffic = trafficRows[2]!.refreshes;
 const goals = [
   {
     goal: "steady-state Durable Object load independent of client traffic",
-    met: Math.abs(highTraffic / lowTraffic - 1) < 0.01,
-    detail: `${fmt(lowTraffic)} refreshes/s at ${fmt(RPS / 10)} req/s, ${fmt(highTraffic)} at ${fmt(RPS * 10)} req/s (${ASSUMED_ISOLATES} isolates per location, TTL ${D.ttlMs / 1000} s)`,
+    // 100× the traffic may change it only through the wait for an isolate's next request: under 2 %.
+    met: Math.abs(highTraffic / lowTraffic - 1) < 0.02,
+    detail: `${fmt(lowTraffic, 1)} refreshes/s at ${fmt(RPS / 10)} req/s, ${fmt(highTraffic, 1)} at ${fmt(RPS * 10)} req/s (${ASSUMED_ISOLATES} isolates per location, TTL ${D.ttlMs / 1000} s)`,
   },
   {
     goal: `steady state under one Durable Object's ~${fmt(SOFT_LIMIT)} calls/s at the defaults (${ASSUMED_ISOLATES} isolates per location assumed)`,
@@ -230,11 +277,10 @@ const goals = [
   {
     goal: `one origin's death stays under the soft limit at the defaults (${ASSUMED_ISOLATES} isolates per location assumed)`,
     met: defaults.peak < SOFT_LIMIT,
-    detail: `busiest second ${fmt(defaults.peak)} calls (${fmt(defaults.steady)} refreshes and probes + ${fmt(defaults.burst.busiestSecond)} reports and the refreshes they trigger); ${fmt(defaults.burst.extraCalls)} extra calls in all, over one TTL`,
+    detail: `busiest second ${fmt(defaults.peak)} calls (${fmt(defaults.steady)} refreshes and probes + ${fmt(defaults.burst.busiestSecond)} reports and fast probe rounds, with the location cache; without it ${fmt(defaults.uncachedPeak)}); ${fmt(defaults.burst.extraCalls)} extra calls in all`,
   },
 ];
 
-const perLocationCache = LOCATIONS / (D.ttlMs / 1000);
 const markdown = `# Scale model: the Durable Object's request rate
 
 Derived by \`scripts/scale-model.ts\` from the code's refresh, report and probe logic, with the settings' defaults from
@@ -249,20 +295,24 @@ assumes ${ASSUMED_ISOLATES}.
 
 ${table(caseHead, caseRows)}
 
-- **refreshes/s** = isolates × 1 / (TTL + 1 / requests per isolate): \`currentTable\` starts a background \`getUpdate\`
-  on the first request after the table is TTL old, one at a time per isolate. Client traffic only enters through
-  the wait for that request, which is negligible here.
+- **refreshes/s**, with the location cache (on by default; its head lives TTL / 2, so it needs a TTL of 2 s or
+  more) = locations × (1 + k × RTT / TTL) / (TTL / 2 + TTL / k + 1 / requests per isolate), k isolates per
+  location: after the location's head expires, the next isolate refresh (TTL / k later on average) calls the
+  object, and so does every isolate refreshing while that call is in flight (RTT assumed ${DO_RTT_S * 1000} ms).
+  Without it (last column): isolates × 1 / (TTL + 1 / requests per isolate). Client traffic only enters
+  through the wait for a request, which is negligible here.
 - **steady calls/s** adds the probe rounds: the alarm (one call per round, every ${fmt(probe.period, 1)} s, see below) and
   the cron (one call a minute) — ${fmt(probe.callsPerS, 2)} calls/s. Reports: none while all is well.
-- **one origin dies**: the first ${D.ejectAfter} failures edge-wide eject it (milliseconds at this traffic). Then every
-  isolate that sends it a request before its own TTL refresh reports once, gets the new epoch in the answer and
-  refreshes at once (\`refreshSoon\`): two calls, each. The **busiest second** is the first one after the ejection:
-  steady calls + 2 × the isolates that meet the dead origin in that second. That share grows with the dead origin's
-  traffic (${fmt(RPS / ORIGINS)} req/s here), up to all isolates at once — the bound is isolates / REPORT_INTERVAL_MS
-  for reports alone (${fmt(defaults.burst.bound)} calls/s at ${ASSUMED_ISOLATES} isolates per location). Reports and
-  refreshes that fail are dropped and routing never waits on them: an overloaded object delays the news, not traffic.
-- A per-location snapshot cache (not built) would make refreshes locations / TTL = ${fmt(perLocationCache)} calls/s
-  whatever the isolate count.
+- **one origin dies**: the first ${D.ejectAfter} failures edge-wide eject it (milliseconds at this traffic). An isolate
+  that meets the dead origin before it knows reports once, with the epoch it holds; the answer carries the update,
+  so that is one call. With the location cache the first reporter of a location shares the update there, and the
+  location's other isolates, which check it before they report, catch up without a call: a location reports
+  about 1 + (k − 1)(1 − e^(−λ RTT)) times, λ = the dead origin's requests per isolate per second. Without it,
+  every isolate that meets the dead origin before its own TTL refresh reports. The busiest second adds the
+  dead origin's fast probe rounds (one per HEALTH_FAST_INTERVAL_MS). The bound, if every isolate met it at once
+  before any answer came back, is isolates / REPORT_INTERVAL_MS (${fmt(defaults.burst.bound)} calls/s at
+  ${ASSUMED_ISOLATES} isolates per location). Reports and refreshes that fail are dropped and routing never waits on
+  them: an overloaded object delays the news, not traffic.
 
 ## Client traffic (${ASSUMED_ISOLATES} isolates per location, TTL ${D.ttlMs / 1000} s)
 
@@ -281,7 +331,9 @@ about the same as JSON). A membership or weight change adds the slot layout: ${f
 epoch change every isolate fetches the list once within a TTL: ${fmt((bytes.list * defaults.isolates) / 1024 / 1024)} MB
 out of the object at ${ASSUMED_ISOLATES} isolates per location (${fmt(((bytes.list + bytes.layout) * defaults.isolates) / 1024 / 1024)} MB
 with the layout), ${fmt((bytes.list * defaults.refreshes) / 1024 / 1024, 1)} MB/s if the epoch changed every TTL.
-Unchanged epochs: a few bytes per refresh.
+That is without the location cache; with it, about once per location: ${fmt((bytes.list * LOCATIONS) / 1024 / 1024)} MB
+(${fmt(((bytes.list + bytes.layout) * LOCATIONS) / 1024 / 1024)} MB with the layout), and the other isolates read it from
+their location's cache. Unchanged epochs: a few bytes per refresh.
 
 ## Probes
 

@@ -55,6 +55,8 @@ export interface Settings {
   readonly retryBudgetWindowMs: number;
   readonly debugHeaders: boolean;
   readonly viaPseudonym: string;
+  /** LOCATION_CACHE: isolates of one location share the snapshot through the Cache API. */
+  readonly locationCache: boolean;
   /** STATUS_PUBLIC: the read-only status JSON and page answer without the admin token. */
   readonly statusPublic: boolean;
   /** ADMIN_ALLOW_LOCAL_ORIGINS: lifts the admin API's origin URL rules (local development only). */
@@ -151,6 +153,7 @@ export const TEXT_DEFAULTS = {
   DEBUG_HEADERS: "false",
   VIA_PSEUDONYM: "edge-affinity-lb",
   STATUS_PUBLIC: "false",
+  LOCATION_CACHE: "true",
   ADMIN_ALLOW_LOCAL_ORIGINS: "false",
   ADMIN_ALLOWED_PORTS: "443,8443",
 } as const;
@@ -238,6 +241,7 @@ export function parseSettings(vars: Readonly<Record<string, unknown>>): Result<S
   const flags = [
     ["DEBUG_HEADERS", "debugHeaders"],
     ["STATUS_PUBLIC", "statusPublic"],
+    ["LOCATION_CACHE", "locationCache"],
     ["ADMIN_ALLOW_LOCAL_ORIGINS", "adminAllowLocalOrigins"],
   ] as const;
   for (const [name, key] of flags) {

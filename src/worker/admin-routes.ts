@@ -18,6 +18,7 @@ import type { Result, Settings } from "../core/config.ts";
 import { CATCH_ALL_POOL, originWeight, poolOf } from "../core/routing-table.ts";
 import { requireAccess } from "./admin-auth.ts";
 import { isJsonType, parseJson, readBody } from "./admin-body.ts";
+import { locationFor } from "./location-cache.ts";
 import { refreshSoon } from "./routing-cache.ts";
 import { RING_OBJECT_NAME, type AuditEntry } from "./ring-store.ts";
 import type { AppEnv } from "./status-routes.ts";
@@ -172,7 +173,11 @@ async function change(
   c.header("etag", `"${result.epoch}"`);
   if (result.dryRun) return c.json({ dryRun: true, epoch: result.epoch, preview: result.preview });
   // This isolate routes on the new epoch at once; the others within SNAPSHOT_TTL_MS.
-  if (result.changed) refreshSoon(c.env.env, c.env.status.settings, c.executionCtx as ExecutionContext, result.epoch);
+  if (result.changed) {
+    const { settings } = c.env.status;
+    const location = locationFor(new URL(c.req.url), settings);
+    refreshSoon(c.env.env, settings, c.executionCtx as ExecutionContext, result.epoch, Date.now, undefined, location);
+  }
   const created = shape.created === true && result.changed;
   if (created && parsed.value.op === "add") {
     c.header("location", `${c.env.status.settings.lbPrefix}/api/origins/${encodeURIComponent(parsed.value.origin.id)}`);

@@ -9,7 +9,7 @@ import type { Settings } from "../core/config.ts";
 import type { AttemptOutcome } from "../core/retry.ts";
 import type { Env } from "./env.ts";
 import type { Attempt } from "./proxy.ts";
-import { RING_OBJECT_NAME, type ReportEntry } from "./ring-store.ts";
+import { RING_OBJECT_NAME, type ReportAnswer, type ReportEntry } from "./ring-store.ts";
 
 interface Counts {
   successes: number;
@@ -58,17 +58,25 @@ export function recordAttempts(attempts: readonly Attempt[]): void {
   }
 }
 
-/**
- * Sends the pending counts if the interval has passed and no report is in flight. `onEpoch` gets
- * the object's epoch after the merge, so the caller can refresh at once when a report ejected.
- */
+/** How a report is sent: what to do with the answer, and what the isolate holds. */
+export interface ReportHooks {
+  /** Gets the object's answer (its epoch, and what changed when `known` was stale). */
+  readonly onAnswer: (answer: ReportAnswer) => void;
+  /** The epoch and layout epoch the isolate holds, read when the report is sent. */
+  readonly known?: () => readonly [number | null, number | null];
+  /** May drop entries first (what the location already knows); nothing is sent when none is left. */
+  readonly stillNews?: ((batch: ReportEntry[]) => Promise<ReportEntry[]>) | null;
+}
+
+/** Sends the pending counts if the interval has passed and no report is in flight. */
 export function flushReports(
   env: Env,
   settings: Settings,
   ctx: ExecutionContext,
-  onEpoch: (epoch: number) => void,
+  hooks: ReportHooks,
   now: number = Date.now(),
 ): void {
+  const { onAnswer, known = () => [null, null] as const, stillNews = null } = hooks;
   if (!anyFailures || inflight || now - lastFlushAt < settings.reportIntervalMs) return;
   // Successes of origins that did not fail stay here (bounded counters) until they do: they are
   // only news to the object once it has failures to weigh them against.
@@ -82,9 +90,12 @@ export function flushReports(
   lastFlushAt = now;
   inflight = true;
   ctx.waitUntil(
-    env.RING.get(env.RING.idFromName(RING_OBJECT_NAME))
-      .report(batch)
-      .then(({ epoch }) => onEpoch(epoch))
+    (stillNews === null ? Promise.resolve(batch) : stillNews(batch))
+      .then(async (news) => {
+        if (news.length === 0) return;
+        const [epoch, layoutEpoch] = known();
+        onAnswer(await env.RING.get(env.RING.idFromName(RING_OBJECT_NAME)).report(news, epoch, layoutEpoch));
+      })
       // A lost report is dropped, not retried: the next interval brings fresh counts.
       .catch((error: unknown) =>
         console.error(`health report failed: ${error instanceof Error ? error.message : error}`),

@@ -13,7 +13,8 @@ import type { ClientLocation } from "../core/steering.ts";
 import type { Env } from "./env.ts";
 import { flushReports, recordAttempts } from "./health-reporter.ts";
 import { errorResponse, proxyRequest } from "./proxy.ts";
-import { currentTable, refreshSoon, viewAt } from "./routing-cache.ts";
+import { locationFor } from "./location-cache.ts";
+import { adoptReportAnswer, currentTable, knownEpochs, reportsStillNews, viewAt } from "./routing-cache.ts";
 import { RING_OBJECT_NAME } from "./ring-store.ts";
 import { handleReserved, isReservedPath } from "./status-routes.ts";
 import { countRequest } from "./traffic-stats.ts";
@@ -66,7 +67,8 @@ async function route(request: Request, env: Env, ctx: ExecutionContext): Promise
   if (!loaded.ok) return errorResponse(503, "load balancer misconfigured");
   const settings = loaded.value;
   const url = new URL(request.url);
-  const table = () => currentTable(env, settings, ctx);
+  const location = () => locationFor(url, settings);
+  const table = () => currentTable(env, settings, ctx, Date.now, undefined, location);
   if (isReservedPath(url.pathname, settings.lbPrefix)) {
     return handleReserved(request, env, ctx, { settings, table, now: Date.now });
   }
@@ -110,7 +112,11 @@ async function route(request: Request, env: Env, ctx: ExecutionContext): Promise
   });
   if (attempts.length > 0) {
     recordAttempts(attempts);
-    flushReports(env, settings, ctx, (epoch) => refreshSoon(env, settings, ctx, epoch));
+    flushReports(env, settings, ctx, {
+      onAnswer: (answer) => adoptReportAnswer(env, settings, ctx, answer, location()),
+      known: knownEpochs,
+      stillNews: (batch) => reportsStillNews(env, settings, ctx, location(), batch),
+    });
   }
   // Per-isolate rates and hot client prefixes for the status page: O(1), no allocation.
   countRequest(key, keyHash, response.status);

@@ -64,6 +64,12 @@ export interface SnapshotUpdate {
   readonly bootstrapErrors: readonly FieldError[];
 }
 
+/** What a report answers: the epoch after the merge, and the update when the reporter's epoch is stale. */
+export interface ReportAnswer {
+  readonly epoch: number;
+  readonly update: SnapshotUpdate | null;
+}
+
 /** The result of a state change. */
 export type StateChange =
   | { readonly ok: true; readonly epoch: number }
@@ -195,6 +201,10 @@ export class RingStore extends DurableObject<Env> {
   /** The snapshot, without the origin list when `knownEpoch` is already current. */
   async getUpdate(knownEpoch: number | null, knownLayoutEpoch: number | null = null): Promise<SnapshotUpdate> {
     this.calls.getUpdate++;
+    return this.updateSince(knownEpoch, knownLayoutEpoch);
+  }
+
+  private async updateSince(knownEpoch: number | null, knownLayoutEpoch: number | null): Promise<SnapshotUpdate> {
     const snapshot = await this.getSnapshot();
     const { layoutEpoch } = snapshot;
     const known = knownEpoch === snapshot.epoch;
@@ -525,12 +535,23 @@ export class RingStore extends DurableObject<Env> {
 
   /**
    * Merges one isolate's traffic report. Bounded input: at most one entry per origin, validated;
-   * unknown ids are ignored. Returns the epoch so the isolate can refresh at once if it moved.
+   * unknown ids are ignored. Returns the epoch and, when the isolate says which epoch it holds and
+   * that is no longer current, what changed since (as getUpdate would answer): the isolate that
+   * reported a death routes around it without a second call.
    */
-  async report(entries: readonly ReportEntry[]): Promise<{ readonly epoch: number }> {
+  async report(
+    entries: readonly ReportEntry[],
+    knownEpoch: number | null = null,
+    knownLayoutEpoch: number | null = null,
+  ): Promise<ReportAnswer> {
     this.calls.report++;
+    const answer = async (): Promise<ReportAnswer> => {
+      const epoch = this.readEpoch();
+      const stale = typeof knownEpoch === "number" && knownEpoch !== epoch;
+      return { epoch, update: stale ? await this.updateSince(knownEpoch, knownLayoutEpoch) : null };
+    };
     const settings = this.settings;
-    if (settings === null || !Array.isArray(entries)) return { epoch: this.readEpoch() };
+    if (settings === null || !Array.isArray(entries)) return answer();
     const now = this.now();
     this.ctx.storage.transactionSync(() => {
       const rows = this.readRows();
@@ -553,7 +574,7 @@ export class RingStore extends DurableObject<Env> {
       }
       if (changed) this.bumpEpoch();
     });
-    return { epoch: this.readEpoch() };
+    return answer();
   }
 
   private applyProbeResult(row: OriginRow, result: ProbeResult, settings: Settings): boolean {

@@ -3,7 +3,9 @@
  * once the isolate has a table: a table older than SNAPSHOT_TTL_MS is refreshed in the background
  * (`ctx.waitUntil`), one refresh at a time per isolate, so the object's load is
  * isolates / TTL whatever the traffic. A cold isolate waits once, at most DO_TIMEOUT_MS, then
- * routes with the bootstrap list; when the object fails, the last table keeps routing.
+ * routes with the bootstrap list; when the object fails, the last table keeps routing. With the
+ * location cache (location-cache.ts), a refresh asks the location first and the object only when
+ * the location does not know better than the isolate.
  */
 import { parseOrigins, type FieldError, type Settings } from "../core/config.ts";
 import {
@@ -15,7 +17,8 @@ import {
   type Snapshot,
 } from "../core/routing-table.ts";
 import type { Env } from "./env.ts";
-import { RING_OBJECT_NAME, type SnapshotUpdate } from "./ring-store.ts";
+import { locationEpoch, readLocation, writeLocation, type LocationCache } from "./location-cache.ts";
+import { RING_OBJECT_NAME, type ReportAnswer, type ReportEntry, type SnapshotUpdate } from "./ring-store.ts";
 
 /** Where the table in use came from. */
 export type TableSource = "durable-object" | "bootstrap";
@@ -37,6 +40,8 @@ interface IsolateState {
   inflight: Promise<void> | null;
   lastError: string | null;
   refreshes: number;
+  /** Refreshes the location cache answered (no Durable Object call). */
+  locationHits: number;
 }
 
 const state: IsolateState = {
@@ -45,6 +50,7 @@ const state: IsolateState = {
   inflight: null,
   lastError: null,
   refreshes: 0,
+  locationHits: 0,
 };
 
 /** Asks the Durable Object for what changed since `knownEpoch` / `knownLayoutEpoch`; injectable for tests. */
@@ -67,17 +73,21 @@ export async function currentTable(
   ctx: ExecutionContext,
   now: () => number = Date.now,
   read: SnapshotReader = readFromObject,
+  location: () => LocationCache | null = NO_LOCATION,
 ): Promise<CachedTable | null> {
+  // `location` is asked only when a refresh starts: it reads the request's URL.
   if (state.current === null) {
-    await refresh(env, settings, now, read);
+    await refresh({ env, settings, ctx, now, read, location: location(), fresh: false });
     if (state.current === null) state.current = fromBootstrap(env, settings, now());
     return state.current;
   }
   if (now() - state.checkedAt >= settings.snapshotTtlMs && state.inflight === null) {
-    ctx.waitUntil(refresh(env, settings, now, read));
+    ctx.waitUntil(refresh({ env, settings, ctx, now, read, location: location(), fresh: false }));
   }
   return state.current;
 }
+
+const NO_LOCATION = () => null;
 
 /**
  * Refreshes now, TTL or not, unless a refresh is already in flight: for when this isolate learnt
@@ -91,9 +101,79 @@ export function refreshSoon(
   epoch: number,
   now: () => number = Date.now,
   read: SnapshotReader = readFromObject,
+  location: LocationCache | null = null,
 ): void {
   if (state.inflight !== null || state.current?.table.epoch === epoch) return;
-  ctx.waitUntil(refresh(env, settings, now, read));
+  // Straight to the object (the location cannot know yet), then shared with the location.
+  ctx.waitUntil(refresh({ env, settings, ctx, now, read, location, fresh: true }));
+}
+
+/** The epoch and layout epoch of the table this isolate holds from the object (null, null: none). */
+export function knownEpochs(): readonly [number | null, number | null] {
+  const held = state.current?.source === "durable-object" ? state.current.table : null;
+  return [held?.epoch ?? null, held?.layoutEpoch ?? null];
+}
+
+/**
+ * A report's answer: the update it carried (the reporter's epoch was stale, typically because the
+ * report ejected an origin) is adopted at once and shared with the location; an answer without
+ * one that still names another epoch starts a refresh.
+ */
+export function adoptReportAnswer(
+  env: Env,
+  settings: Settings,
+  ctx: ExecutionContext,
+  answer: ReportAnswer,
+  location: LocationCache | null,
+  now: () => number = Date.now,
+): void {
+  const { update } = answer;
+  if (update !== null && state.inflight === null && (state.current?.table.epoch ?? -1) < update.epoch) {
+    try {
+      adopt(update, settings, now());
+      state.checkedAt = now();
+      if (location !== null) {
+        ctx.waitUntil(
+          writeLocation(location, update).catch((error: unknown) =>
+            console.error(`location cache write failed: ${error instanceof Error ? error.message : error}`),
+          ),
+        );
+      }
+      return;
+    } catch (error) {
+      // It was relative to a table this isolate no longer holds: ask again.
+      console.error(`report answer not adopted: ${error instanceof Error ? error.message : error}`);
+    }
+  }
+  refreshSoon(env, settings, ctx, answer.epoch, now, undefined, location);
+}
+
+/**
+ * Before a failure report: when the location already knows a newer epoch than this isolate, this
+ * isolate catches up from it first, and the entries about origins the newer table no longer
+ * routes to are dropped (another isolate's report already made that news). This keeps an origin's
+ * death to about one report per location instead of one per isolate. Returns what is still news.
+ */
+export async function reportsStillNews(
+  env: Env,
+  settings: Settings,
+  ctx: ExecutionContext,
+  location: LocationCache | null,
+  entries: readonly ReportEntry[],
+  now: () => number = Date.now,
+  read: SnapshotReader = readFromObject,
+): Promise<ReportEntry[]> {
+  if (location === null || state.current === null) return [...entries];
+  const newest = await locationEpoch(location).catch(() => null);
+  if (newest === null || newest <= state.current.table.epoch) return [...entries];
+  await refresh({ env, settings, ctx, now, read, location, fresh: false });
+  const at = now();
+  const byId = new Map(state.current.table.origins.map((origin) => [origin.id, origin]));
+  return entries.filter((entry) => {
+    const origin = byId.get(entry.id);
+    if (origin === undefined || origin.state !== "active" || origin.health.status === "down") return false;
+    return origin.health.ejectedUntil === null || origin.health.ejectedUntil <= at;
+  });
 }
 
 // The view (per-origin weights with health, ramps and panic applied) changes only at known
@@ -117,11 +197,13 @@ export function viewAt(table: RoutingTable, settings: Settings, now: number): Ro
 export function cacheStatus(): {
   readonly lastError: string | null;
   readonly refreshes: number;
+  readonly locationHits: number;
   readonly checkedAt: number;
 } {
   return {
     lastError: state.lastError,
     refreshes: state.refreshes,
+    locationHits: state.locationHits,
     checkedAt: state.checkedAt,
   };
 }
@@ -134,21 +216,46 @@ export function resetRoutingCache(): void {
     inflight: null,
     lastError: null,
     refreshes: 0,
+    locationHits: 0,
   });
 }
 
-function refresh(env: Env, settings: Settings, now: () => number, read: SnapshotReader): Promise<void> {
+interface RefreshContext {
+  readonly env: Env;
+  readonly settings: Settings;
+  readonly ctx: ExecutionContext;
+  readonly now: () => number;
+  readonly read: SnapshotReader;
+  readonly location: LocationCache | null;
+  /** Skip the location cache: this isolate knows the object moved past it. */
+  readonly fresh: boolean;
+}
+
+function refresh({ env, settings, ctx, now, read, location, fresh }: RefreshContext): Promise<void> {
   state.inflight ??= (async () => {
     state.checkedAt = now();
     state.refreshes++;
     try {
       const fromObject = state.current?.source === "durable-object" ? state.current.table : null;
-      const update = await withTimeout(
-        read(env, fromObject?.epoch ?? null, fromObject?.layoutEpoch ?? null),
-        settings.doTimeoutMs,
-      );
+      const known = [fromObject?.epoch ?? null, fromObject?.layoutEpoch ?? null] as const;
+      const shared =
+        location === null || fresh
+          ? null
+          : await readLocation(location, ...known).catch((error: unknown) => {
+              console.error(`location cache read failed: ${error instanceof Error ? error.message : error}`);
+              return null;
+            });
+      const update = shared ?? (await withTimeout(read(env, ...known), settings.doTimeoutMs));
       adopt(update, settings, now());
       state.lastError = null;
+      if (shared !== null) state.locationHits++;
+      else if (location !== null) {
+        ctx.waitUntil(
+          writeLocation(location, update).catch((error: unknown) =>
+            console.error(`location cache write failed: ${error instanceof Error ? error.message : error}`),
+          ),
+        );
+      }
     } catch (error) {
       // Keep routing with what we have; the next try is one TTL later.
       state.lastError = error instanceof Error ? error.message : String(error);

@@ -256,7 +256,8 @@ function renderBody(
         <p class="big">${seconds(now - cached.receivedAt)}</p>
         <p>
           old, from the ${cached.source === "bootstrap" ? "bootstrap list" : "Durable Object"} · TTL
-          ${seconds(settings.snapshotTtlMs)} · ${cache.refreshes} refreshes
+          ${seconds(settings.snapshotTtlMs)} · ${cache.refreshes} refreshes, ${cache.locationHits} answered by the
+          location cache
         </p>
       </div>
       <div class="card">

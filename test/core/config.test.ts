@@ -40,6 +40,7 @@ const DEFAULTS = {
   debugHeaders: false,
   viaPseudonym: "edge-affinity-lb",
   statusPublic: false,
+  locationCache: true,
   adminAllowLocalOrigins: false,
   adminAllowedPorts: [443, 8443],
   regions: [],

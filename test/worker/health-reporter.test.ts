@@ -13,7 +13,7 @@ const settings = (() => {
 
 /** An env whose Durable Object records the reports it receives. */
 function fakeEnv(received: ReportEntry[][], epoch = 1): Env {
-  const stub = { report: async (entries: ReportEntry[]) => (received.push(entries), { epoch }) };
+  const stub = { report: async (entries: ReportEntry[]) => (received.push(entries), { epoch, update: null }) };
   return { RING: { idFromName: () => ({}), get: () => stub } } as unknown as Env;
 }
 
@@ -29,7 +29,7 @@ describe("health reporter", () => {
     const ctx = createExecutionContext();
     for (let i = 0; i < 1_000; i++) {
       recordAttempts([failure("a"), success("b")]);
-      flushReports(env, settings, ctx, () => undefined, 1_000_000 + i * 5); // 1,000 requests over 5 s
+      flushReports(env, settings, ctx, { onAnswer: () => undefined }, 1_000_000 + i * 5); // 1,000 requests over 5 s
       await new Promise((resolve) => setTimeout(resolve, 0)); // let a sent report settle, as between real requests
     }
     await waitOnExecutionContext(ctx);
@@ -45,7 +45,7 @@ describe("health reporter", () => {
     const received: ReportEntry[][] = [];
     const ctx = createExecutionContext();
     recordAttempts([failure("a"), success("a"), failure("a"), failure("a"), success("b")]);
-    flushReports(fakeEnv(received), settings, ctx, () => undefined, 5_000);
+    flushReports(fakeEnv(received), settings, ctx, { onAnswer: () => undefined }, 5_000);
     await waitOnExecutionContext(ctx);
     expect(received).toEqual([[{ id: "a", successes: 1, failures: 3, trailingFailures: 2 }]]);
   });
@@ -55,12 +55,12 @@ describe("health reporter", () => {
     const ctx = createExecutionContext();
     for (let i = 0; i < 50; i++) {
       recordAttempts([success("a"), success("b")]);
-      flushReports(fakeEnv(received), settings, ctx, () => undefined, 10_000 + i * 1_000);
+      flushReports(fakeEnv(received), settings, ctx, { onAnswer: () => undefined }, 10_000 + i * 1_000);
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
     expect(received).toHaveLength(0);
     recordAttempts([failure("b")]);
-    flushReports(fakeEnv(received), settings, ctx, () => undefined, 100_000);
+    flushReports(fakeEnv(received), settings, ctx, { onAnswer: () => undefined }, 100_000);
     await waitOnExecutionContext(ctx);
     expect(received).toEqual([[{ id: "b", successes: 50, failures: 1, trailingFailures: 1 }]]);
   });
@@ -81,9 +81,9 @@ describe("health reporter", () => {
     const received: ReportEntry[][] = [];
     const epochs: number[] = [];
     const ctx = createExecutionContext();
-    flushReports(fakeEnv(received, 9), settings, ctx, (e) => epochs.push(e), 10_000);
+    flushReports(fakeEnv(received, 9), settings, ctx, { onAnswer: (a) => epochs.push(a.epoch) }, 10_000);
     recordAttempts([failure("a")]);
-    flushReports(fakeEnv(received, 9), settings, ctx, (e) => epochs.push(e), 10_000);
+    flushReports(fakeEnv(received, 9), settings, ctx, { onAnswer: (a) => epochs.push(a.epoch) }, 10_000);
     await waitOnExecutionContext(ctx);
     expect(received).toHaveLength(1);
     expect(epochs).toEqual([9]);

@@ -229,6 +229,19 @@ describe("passive reports", () => {
     expect((await r.view("alpha")).ejectedUntil).toBe(r.time() + 30_000);
   });
 
+  test("the answer to a report that ejected carries the update, so the reporter needs no second call", async () => {
+    const r = await rig();
+    const before = await r.stub.getUpdate(null);
+    const calls = (await r.stub.callCounts()).getUpdate;
+    const answer = await r.stub.report([fail("alpha", 5)], before.epoch, before.layoutEpoch);
+    expect(answer.epoch).toBe(before.epoch + 1);
+    expect(answer.update).toMatchObject({ epoch: before.epoch + 1, layouts: null });
+    expect(answer.update!.origins!.find((o) => o.id === "alpha")!.health.ejectedUntil).toBe(r.time() + 30_000);
+    expect((await r.stub.callCounts()).getUpdate).toBe(calls);
+    // A report that changed nothing answers no update.
+    expect((await r.stub.report([fail("bravo", 1)], answer.epoch, before.layoutEpoch)).update).toBeNull();
+  });
+
   test("a success in between resets the count to the failures after it", async () => {
     const r = await rig();
     await r.stub.report([fail("alpha", 4)]);
