@@ -58,6 +58,11 @@ export function recordAttempts(attempts: readonly Attempt[]): void {
   }
 }
 
+/** Whether flushReports would send now: failures pending, none in flight, the interval passed. */
+export function reportDue(settings: Settings, now: number = Date.now()): boolean {
+  return anyFailures && !inflight && now - lastFlushAt >= settings.reportIntervalMs;
+}
+
 /** How a report is sent: what to do with the answer, and what the isolate holds. */
 export interface ReportHooks {
   /** Gets the object's answer (its epoch, and what changed when `known` was stale). */
@@ -77,7 +82,7 @@ export function flushReports(
   now: number = Date.now(),
 ): void {
   const { onAnswer, known = () => [null, null] as const, stillNews = null } = hooks;
-  if (!anyFailures || inflight || now - lastFlushAt < settings.reportIntervalMs) return;
+  if (!reportDue(settings, now)) return;
   // Successes of origins that did not fail stay here (bounded counters) until they do: they are
   // only news to the object once it has failures to weigh them against.
   const batch: ReportEntry[] = [];

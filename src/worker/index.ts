@@ -11,7 +11,7 @@ import { xxh32 } from "../core/hash.ts";
 import { pickOrigins, poolOf, type OriginRecord } from "../core/routing-table.ts";
 import type { ClientLocation } from "../core/steering.ts";
 import type { Env } from "./env.ts";
-import { flushReports, recordAttempts } from "./health-reporter.ts";
+import { flushReports, recordAttempts, reportDue } from "./health-reporter.ts";
 import { errorResponse, proxyRequest } from "./proxy.ts";
 import { locationFor } from "./location-cache.ts";
 import { adoptReportAnswer, currentTable, knownEpochs, reportsStillNews, viewAt } from "./routing-cache.ts";
@@ -85,7 +85,8 @@ async function route(request: Request, env: Env, ctx: ExecutionContext): Promise
   if (walk.length !== settings.maxAttempts) walk = new Uint32Array(settings.maxAttempts);
   const view = viewAt(cached.table, settings, Date.now());
   // AFFINITY_KEY: a header, cookie or path key when configured and present, else the address.
-  const keyHash = sourceKeyHash(settings.affinity, request.headers, url.pathname) ?? xxh32(key.bytes);
+  const sourced = sourceKeyHash(settings.affinity, request.headers, url.pathname);
+  const keyHash = sourced ?? xxh32(key.bytes);
   // request.cf is read only with regional pools: the getter costs a deserialization per request.
   const order =
     cached.table.pools.length > 1 ? poolOrder(cached.table, request.cf as ClientLocation | undefined) : null;
@@ -112,13 +113,16 @@ async function route(request: Request, env: Env, ctx: ExecutionContext): Promise
   });
   if (attempts.length > 0) {
     recordAttempts(attempts);
-    flushReports(env, settings, ctx, {
-      onAnswer: (answer) => adoptReportAnswer(env, settings, ctx, answer, location()),
-      known: knownEpochs,
-      stillNews: (batch) => reportsStillNews(env, settings, ctx, location(), batch),
-    });
+    // The hooks are built only when a report is due (rarely: after failures, once per interval).
+    if (reportDue(settings))
+      flushReports(env, settings, ctx, {
+        onAnswer: (answer) => adoptReportAnswer(env, settings, ctx, answer, location()),
+        known: knownEpochs,
+        stillNews: (batch) => reportsStillNews(env, settings, ctx, location(), batch),
+      });
   }
-  // Per-isolate rates and hot client prefixes for the status page: O(1), no allocation.
-  countRequest(key, keyHash, response.status);
+  // Per-isolate rates and hot client prefixes for the status page: O(1), no allocation. The hot
+  // prefixes are client addresses, so they are counted by the address's hash whatever AFFINITY_KEY is.
+  countRequest(key, sourced === null ? keyHash : xxh32(key.bytes), response.status);
   return response;
 }

@@ -348,7 +348,7 @@ function renderBody(
 
       <section class="isolate">
         <h2>Hottest client prefixes <span class="scope">this isolate</span></h2>
-        ${hotTable(traffic, table, view, now)}
+        ${hotTable(traffic, table, view, now, settings.affinity.kind === "ip" && table.pools.length === 1)}
       </section>
     </div>`;
 }
@@ -586,7 +586,14 @@ function sparkline(traffic: TrafficSnapshot): Markup {
   </svg>`;
 }
 
-function hotTable(traffic: TrafficSnapshot, table: RoutingTable, view: RoutingView, now: number): Markup {
+/** `placed`: a prefix's hash says where it goes (the address is the key and there is one pool). */
+function hotTable(
+  traffic: TrafficSnapshot,
+  table: RoutingTable,
+  view: RoutingView,
+  now: number,
+  placed: boolean,
+): Markup {
   const { hot } = traffic;
   if (hot.keys.length === 0) return html`<p>No client requests counted yet.</p>`;
   const one = new Uint32Array(1);
@@ -610,8 +617,9 @@ function hotTable(traffic: TrafficSnapshot, table: RoutingTable, view: RoutingVi
       </thead>
       <tbody>
         ${shown.map((entry) => {
-          // With regional pools the origin depends on where the client is, which is not counted.
-          const origin = table.pools.length === 1 && pickOrigins(table, view, entry.hash, one) === 1 ? one[0]! : -1;
+          // With regional pools the origin depends on where the client is, which is not counted, and
+          // with another AFFINITY_KEY on what the client sends.
+          const origin = placed && pickOrigins(table, view, entry.hash, one) === 1 ? one[0]! : -1;
           return html`<tr${entry.share > 1 / k ? html` class="heavy"` : ""}>
         <td class="mono">${entry.key}</td>
         <td class="num">${entry.count.toLocaleString("en")}</td>
