@@ -106,6 +106,16 @@ async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, li
   }
 }
 
+/** Makes every origin of `region` answer `status` to health checks and client requests alike; returns them. */
+function setRegion(origins: readonly DemoOrigin[], region: string, status: number): DemoOrigin[] {
+  const members = origins.filter((o) => REGION_OF[o.id] === region);
+  for (const origin of members) {
+    origin.setHealthStatus(status);
+    origin.setStatus(status);
+  }
+  return members;
+}
+
 /** Origins with these ids, and ORIGINS naming each one's region (none for the catch-all). */
 async function startRegionalOrigins(): Promise<{ origins: DemoOrigin[]; ORIGINS: string }> {
   const origins = await startOrigins(IDS);
@@ -194,12 +204,8 @@ describe("regional pools: steering by request.cf, failover to the next-nearest r
   test("all eu origins fail: DE clients move to us (next-nearest to Berlin), sticky there; us and ap clients stay", async () => {
     expect(home).not.toBeNull();
     const before = home!;
-    const eu = origins.filter((o) => REGION_OF[o.id] === "eu");
+    const eu = setRegion(origins, "eu", 503);
     const failedAt = Date.now();
-    for (const origin of eu) {
-      origin.setHealthStatus(503);
-      origin.setStatus(503);
-    }
     // Until the probes take eu down, each request tries eu's primary and successor, then us (the
     // last of MAX_ATTEMPTS 3 is reserved for the next pool); a request the retry budget does not
     // allow to go that far gets eu's 503. Counted and printed, not asserted.
@@ -254,12 +260,8 @@ describe("regional pools: steering by request.cf, failover to the next-nearest r
   test("eu recovers: every DE client returns to the eu origin it had before the failure", async () => {
     expect(home).not.toBeNull();
     const before = home!;
-    const eu = origins.filter((o) => REGION_OF[o.id] === "eu");
+    setRegion(origins, "eu", 200);
     const revivedAt = Date.now();
-    for (const origin of eu) {
-      origin.setStatus(200);
-      origin.setHealthStatus(200);
-    }
     let errors = 0;
     const back = await until(
       async () => {
