@@ -63,7 +63,7 @@ export interface PoolTable {
   readonly ring: Ring;
   /** members[m] = index into table.origins of ring member m. */
   readonly members: Uint32Array;
-  /** True when members[m] === m for every m (one pool): the walk needs no translation. */
+  /** True when the pool is the whole table (members[m] === m for every origin): no translation. */
   readonly identity: boolean;
 }
 
@@ -276,7 +276,9 @@ export function buildRoutingTable(
     // then and is reused instead of rebuilt.
     const ring = before !== undefined && before.layout === layout ? before.ring : ringFromLayout(layout);
     const index = Uint32Array.from(ring.ids, (member) => indexOf.get(member)!);
-    return { id, layout, ring, members: index, identity: index.every((i, m) => i === m) };
+    // Identity only when the pool is the whole table: then its weights are the table's own array.
+    const identity = index.length === origins.length && index.every((i, m) => i === m);
+    return { id, layout, ring, members: index, identity };
   });
   const first = pools[0]!;
   return {

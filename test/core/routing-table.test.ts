@@ -683,6 +683,11 @@ describe("regional pools", () => {
       ["us-1", "us-2"],
       ["x-1", "y-1"],
     ]);
+    // Each pool counts its own eligible origins (eu's members are table origins 0–2, an identity
+    // prefix of the table, and must not count the others).
+    const down = buildRoutingTable(snapshotOf({ "eu-1": "disabled", "eu-2": "disabled", "eu-3": "disabled" }), 40);
+    expect([...routingView(down, POLICY, T).poolEligible]).toEqual([0, 2, 2]);
+    expect(down.pools.map((pool) => pool.identity)).toEqual([false, false, false]);
     // Without regions the same origins are one pool, walked without translation.
     const flat = buildRoutingTable(withStates(POOLED, {}), 40);
     expect(flat.pools.map((pool) => [pool.id, pool.identity])).toEqual([["", true]]);
