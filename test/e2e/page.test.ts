@@ -249,4 +249,54 @@ describe.skipIf(!HAVE_BROWSER)("status page in a real browser", () => {
       await plain.close();
     }
   });
+
+  test("with regions declared: a row and a ring per pool, each origin drawn in its own pool's ring only", async () => {
+    // Through the admin API, as an operator would.
+    const putRegions = async (body: unknown) => {
+      const response = await fetch(new URL("/__lb/api/regions", lb.url), {
+        method: "PUT",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      expect(response.status, await response.text()).toBe(200);
+    };
+    const regions = [
+      { id: "eu", latitude: 50.11, longitude: 8.68, countries: ["DE"], continents: ["EU"] },
+      { id: "us", latitude: 39.04, longitude: -77.49, continents: ["NA"] },
+    ];
+    await putRegions({ regions, defaultRegion: "eu" });
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      await page.goto(new URL("/__lb/", lb.url).href);
+      if ((await page.locator("svg.ring").count()) === 2) break;
+      if (Date.now() > deadline) throw new Error("the page never showed two pools");
+      await sleep(100);
+    }
+    const cells = async (selector: string) => (await page.locator(selector).allTextContents()).map((t) => t.trim());
+    await expect(cells("tr[data-pool] td:first-child")).resolves.toEqual(["eu", "us"]);
+    await expect(cells('tr[data-pool="eu"] td')).resolves.toEqual(["eu", "DE, EU", "2", "2", "65,537"]);
+    for (const [pool, own, other] of [
+      ["eu", ["eu-1", "eu-2"], ["us-1", "us-2"]],
+      ["us", ["us-1", "us-2"], ["eu-1", "eu-2"]],
+    ] as const) {
+      for (const id of own) {
+        await expect(
+          page.locator(`svg.ring[data-pool="${pool}"] g.layout path[data-origin="${id}"]`).count(),
+        ).resolves.toBe(1);
+      }
+      for (const id of other) {
+        await expect(
+          page.locator(`svg.ring[data-pool="${pool}"] g.layout path[data-origin="${id}"]`).count(),
+        ).resolves.toBe(0);
+      }
+    }
+    // Shares are of each pool's own key space: eu-2 has weight 2 of eu's 3.
+    const share = await page
+      .locator("table.legend tbody tr", { hasText: "eu-2" })
+      .locator("td.num")
+      .first()
+      .textContent();
+    expect(share).toBe("66.7 %");
+    await putRegions({ regions: [] });
+  });
 });
