@@ -175,7 +175,7 @@ async function change(
   // This isolate routes on the new epoch at once; the others within SNAPSHOT_TTL_MS.
   if (result.changed) {
     const { settings } = c.env.status;
-    const location = locationFor(new URL(c.req.url), settings);
+    const location = locationFor(new URL(c.req.url), settings, c.env.env);
     refreshSoon(c.env.env, settings, c.executionCtx as ExecutionContext, result.epoch, Date.now, undefined, location);
   }
   const created = shape.created === true && result.changed;

@@ -67,7 +67,7 @@ async function route(request: Request, env: Env, ctx: ExecutionContext): Promise
   if (!loaded.ok) return errorResponse(503, "load balancer misconfigured");
   const settings = loaded.value;
   const url = new URL(request.url);
-  const location = () => locationFor(url, settings);
+  const location = () => locationFor(url, settings, env);
   const table = () => currentTable(env, settings, ctx, Date.now, undefined, location);
   if (isReservedPath(url.pathname, settings.lbPrefix)) {
     return handleReserved(request, env, ctx, { settings, table, now: Date.now });

@@ -5,7 +5,8 @@
  * isolates / SNAPSHOT_TTL_MS (README "Design", scale table).
  *
  * Three kinds of entries under the reserved prefix of the request's own host (Cloudflare's advice
- * for Cache API keys; nothing under the prefix is ever forwarded, so no origin path can collide):
+ * for Cache API keys; nothing under the prefix is ever forwarded, so no origin path can collide)
+ * and the ring object's id (so two deployments serving one host never read each other's):
  * - `head`: the newest epoch the location has seen, with the small fields of an update; it lives
  *   SNAPSHOT_TTL_MS / 2, so a change reaches every isolate within about 1.5 × SNAPSHOT_TTL_MS;
  * - `epoch/N`: the origin list and regions at epoch N, and `layouts/N`: the slot layouts of layout
@@ -17,6 +18,8 @@ import type { Region } from "../core/steering.ts";
 import type { FieldError, Settings } from "../core/config.ts";
 import type { OriginRecord } from "../core/routing-table.ts";
 import type { SlotLayout } from "../core/slot-ring.ts";
+import type { Env } from "./env.ts";
+import { RING_OBJECT_NAME } from "./object-name.ts";
 import type { SnapshotUpdate } from "./ring-store.ts";
 
 /** The small part of an update, as the `head` entry holds it. */
@@ -51,13 +54,15 @@ export function locationCache(
   prefix: string,
   ttlMs: number,
   enabled: boolean,
+  /** The ring object's id: two deployments on one host (staging and production) never share entries. */
+  deployment = "",
   store: { readonly default: Cache } | undefined = typeof caches === "undefined" ? undefined : caches,
 ): LocationCache | null {
   const headSeconds = Math.floor(ttlMs / 2000);
   if (!enabled || store === undefined || headSeconds < 1) return null;
   return {
     cache: store.default,
-    base: `${origin}${prefix}/snapshot-cache`,
+    base: `${origin}${prefix}/snapshot-cache${deployment === "" ? "" : `/${deployment}`}`,
     headSeconds,
     bodySeconds: Math.max(60, headSeconds * 20),
   };
@@ -65,10 +70,20 @@ export function locationCache(
 
 let memo: { origin: string; settings: Settings; location: LocationCache | null } | null = null;
 
-/** `locationCache` for a request URL's origin under these settings, kept while both stay the same. */
-export function locationFor(url: URL, settings: Settings): LocationCache | null {
+/**
+ * `locationCache` for a request URL's origin under these settings and this deployment's ring
+ * object, kept while they stay the same.
+ */
+export function locationFor(url: URL, settings: Settings, env: Env): LocationCache | null {
   if (memo === null || memo.origin !== url.origin || memo.settings !== settings) {
-    const location = locationCache(url.origin, settings.lbPrefix, settings.snapshotTtlMs, settings.locationCache);
+    const deployment = env.RING.idFromName(RING_OBJECT_NAME).toString();
+    const location = locationCache(
+      url.origin,
+      settings.lbPrefix,
+      settings.snapshotTtlMs,
+      settings.locationCache,
+      deployment,
+    );
     memo = { origin: url.origin, settings, location };
   }
   return memo.location;

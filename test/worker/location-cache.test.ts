@@ -39,6 +39,9 @@ async function call(origin: string, path = "/", init: RequestInit = {}): Promise
 }
 
 const getUpdates = async () => (await stub().callCounts()).getUpdate;
+/** The location cache the worker uses for `origin` (keyed by the ring object's id too). */
+const here = (deployment = env.RING.idFromName(RING_OBJECT_NAME).toString()) =>
+  locationCache(origin, "/__lb", 10_000, true, deployment)!;
 
 // Each test uses a host of its own: the Cache API is keyed by URL, and its entries outlive a test.
 let origin = "";
@@ -76,7 +79,7 @@ describe("location cache", () => {
     await call(origin);
     expect(cacheStatus().locationHits).toBe(1);
     expect(await getUpdates()).toBe(calls);
-    const location = locationCache(origin, "/__lb", 10_000, true)!;
+    const location = here();
     expect((await readLocation(location, null, null))?.epoch).toBeGreaterThan(epoch);
     await call(origin, "/__lb/api/origins/bravo/state", {
       method: "PUT",
@@ -86,7 +89,7 @@ describe("location cache", () => {
   });
 
   test("a head behind the isolate is ignored; a head never goes backwards; layouts survive the round trip", async () => {
-    const location = locationCache(origin, "/__lb", 10_000, true)!;
+    const location = here();
     const snapshot = await stub().getUpdate(null);
     await writeLocation(location, snapshot);
     expect(await readLocation(location, snapshot.epoch + 1, snapshot.layoutEpoch)).toBeNull();
@@ -101,6 +104,8 @@ describe("location cache", () => {
     expect(Array.from(whole!.layouts![""]!.owners)).toEqual(Array.from(snapshot.layouts![""]!.owners));
     await writeLocation(location, { ...snapshot, epoch: snapshot.epoch - 1, origins: null, layouts: null });
     expect((await readLocation(location, null, null))?.epoch).toBe(snapshot.epoch);
+    // Another deployment on the same host (another ring object) does not see these entries.
+    expect(await readLocation(here("another-deployment"), null, null)).toBeNull();
 
     const layout = freshLayout(
       ["a", "b", "c"].map((id) => ({ id, weight: 1 })),
@@ -113,7 +118,7 @@ describe("location cache", () => {
   test("a failure report about an origin the location already routes around is not sent", async () => {
     await call(origin);
     const before = await stub().getSnapshot();
-    const location = locationCache(origin, "/__lb", 10_000, true)!;
+    const location = here();
     // Another isolate of the location learnt that charlie is disabled (a newer epoch at the head).
     await stub().setOriginState("charlie", "disabled");
     await writeLocation(location, await stub().getUpdate(before.epoch));
