@@ -116,13 +116,23 @@ function setRegion(origins: readonly DemoOrigin[], region: string, status: numbe
   return members;
 }
 
-/** Origins with these ids, and ORIGINS naming each one's region (none for the catch-all). */
-async function startRegionalOrigins(): Promise<{ origins: DemoOrigin[]; ORIGINS: string }> {
+/**
+ * The origins of IDS and the balancer in front of them: ORIGINS naming each one's region (none
+ * for the catch-all), the three REGIONS, DEFAULT_REGION eu, debug headers, and `vars`.
+ */
+async function startRegional(vars: Record<string, string>): Promise<{ origins: DemoOrigin[]; lb: Balancer }> {
   const origins = await startOrigins(IDS);
   const list = origins.map((o) =>
     REGION_OF[o.id] === undefined ? { id: o.id, url: o.url } : { id: o.id, url: o.url, region: REGION_OF[o.id] },
   );
-  return { origins, ORIGINS: JSON.stringify(list) };
+  const lb = await startBalancer([], {
+    ORIGINS: JSON.stringify(list),
+    REGIONS: JSON.stringify(REGIONS),
+    DEFAULT_REGION: "eu",
+    DEBUG_HEADERS: "true",
+    ...vars,
+  });
+  return { origins, lb };
 }
 
 // DE clients' places under AFFINITY_KEY "ip" (the first test), for the header test's fallback.
@@ -135,20 +145,14 @@ describe("regional pools: steering by request.cf, failover to the next-nearest r
   let home: { de: Place[]; us: Place[]; jp: Place[] } | null = null;
 
   beforeAll(async () => {
-    const started = await startRegionalOrigins();
-    origins = started.origins;
-    lb = await startBalancer([], {
-      ORIGINS: started.ORIGINS,
-      REGIONS: JSON.stringify(REGIONS),
-      DEFAULT_REGION: "eu",
-      DEBUG_HEADERS: "true",
+    ({ origins, lb } = await startRegional({
       STATUS_PUBLIC: "true", // the tests read GET /__lb/status without the admin token
       HEALTH_PATH: "/healthz",
       HEALTH_INTERVAL_MS: "300",
       HEALTH_TIMEOUT_MS: "1000",
       SNAPSHOT_TTL_MS: "200",
       SLOW_START_MS: "0", // a recovered region takes its clients back at once
-    });
+    }));
     await until(
       () => status(lb),
       (s) => IDS.every((id) => s.origins.find((o) => o.id === id)?.health === "up"),
@@ -294,16 +298,10 @@ describe('AFFINITY_KEY "header:x-user-id"', () => {
   let lb: Balancer;
   let origins: DemoOrigin[] = [];
   beforeAll(async () => {
-    const started = await startRegionalOrigins();
-    origins = started.origins;
-    lb = await startBalancer([], {
-      ORIGINS: started.ORIGINS,
-      REGIONS: JSON.stringify(REGIONS),
-      DEFAULT_REGION: "eu",
+    ({ origins, lb } = await startRegional({
       AFFINITY_KEY: "header:x-user-id",
-      DEBUG_HEADERS: "true",
       HEALTH_INTERVAL_MS: "0", // no probes: every origin counts as healthy
-    });
+    }));
   });
   afterAll(async () => {
     await lb?.close();
