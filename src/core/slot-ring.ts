@@ -88,6 +88,21 @@ export function freshLayout(members: readonly RingMember[], slotsPerMember = SLO
 }
 
 /** True when `layout` was balanced for exactly these members and weights. */
+/**
+ * Each member's share of its own layout's key space (its slots over the layout's), over several
+ * layouts (one per pool): what the admin API and the status page call an origin's share.
+ */
+export function layoutShares(layouts: Iterable<SlotLayout>): Map<string, number> {
+  const shares = new Map<string, number>();
+  for (const layout of layouts) {
+    const counts = new Array<number>(layout.ids.length).fill(0);
+    for (const owner of layout.owners) counts[owner]!++;
+    const size = Math.max(1, layout.owners.length);
+    layout.ids.forEach((id, m) => shares.set(id, counts[m]! / size));
+  }
+  return shares;
+}
+
 export function layoutMatches(layout: SlotLayout, members: readonly RingMember[]): boolean {
   if (layout.ids.length !== members.length) return false;
   const weights = new Map(members.map((member) => [member.id, member.weight]));

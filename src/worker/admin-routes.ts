@@ -176,7 +176,7 @@ async function change(
   if (result.changed) {
     const { settings } = c.env.status;
     const location = locationFor(new URL(c.req.url), settings, c.env.env);
-    refreshSoon(c.env.env, settings, c.executionCtx as ExecutionContext, result.epoch, Date.now, undefined, location);
+    refreshSoon(c.env.env, settings, c.executionCtx as ExecutionContext, result.epoch, location);
   }
   const created = shape.created === true && result.changed;
   if (created && parsed.value.op === "add") {

@@ -68,7 +68,7 @@ async function route(request: Request, env: Env, ctx: ExecutionContext): Promise
   const settings = loaded.value;
   const url = new URL(request.url);
   const location = () => locationFor(url, settings, env);
-  const table = () => currentTable(env, settings, ctx, Date.now, undefined, location);
+  const table = () => currentTable(env, settings, ctx, location);
   if (isReservedPath(url.pathname, settings.lbPrefix)) {
     return handleReserved(request, env, ctx, { settings, table, now: Date.now });
   }

@@ -27,7 +27,7 @@ import {
   type ProbeResult,
 } from "../core/health.ts";
 import type { AdminState, OriginRecord, Snapshot } from "../core/routing-table.ts";
-import { layoutMatches, SLOTS_PER_MEMBER, updateLayout, type SlotLayout } from "../core/slot-ring.ts";
+import { layoutMatches, layoutShares, SLOTS_PER_MEMBER, updateLayout, type SlotLayout } from "../core/slot-ring.ts";
 import { poolOf } from "../core/routing-table.ts";
 import { previewPools, type AdminChange, type Preview } from "../core/admin.ts";
 import type { Region } from "../core/steering.ts";
@@ -227,19 +227,14 @@ export class RingStore extends DurableObject<Env> {
   }> {
     const snapshot = await this.getSnapshot();
     // Each origin's share is of its own pool's key space (the clients steered to that pool).
-    const slots = new Map<string, number>();
-    const sizes = new Map<string, number>();
-    for (const layout of Object.values(snapshot.layouts)) {
-      for (const id of layout.ids) sizes.set(id, layout.owners.length);
-      for (const owner of layout.owners) slots.set(layout.ids[owner]!, (slots.get(layout.ids[owner]!) ?? 0) + 1);
-    }
+    const shares = layoutShares(Object.values(snapshot.layouts));
     const health = new Map(this.readRows().map((row) => [row.id, readHealth(row)]));
     return {
       epoch: snapshot.epoch,
       layoutEpoch: snapshot.layoutEpoch,
       origins: snapshot.origins.map((origin) => ({
         ...origin,
-        share: (slots.get(origin.id) ?? 0) / Math.max(1, sizes.get(origin.id) ?? 0),
+        share: shares.get(origin.id) ?? 0,
         healthDetail: health.get(origin.id) ?? INITIAL_HEALTH,
       })),
     };
@@ -649,6 +644,9 @@ export class RingStore extends DurableObject<Env> {
         `INSERT OR IGNORE INTO pool_layouts (pool, epoch, slots_per_member, ids, weights, owners)
          SELECT '', epoch, slots_per_member, ids, weights, owners FROM layout WHERE id = 1`,
       );
+      // The layouts' version goes on from the old layout's, so no isolate mistakes it for one it holds.
+      const epoch = sql.exec<{ epoch: number }>("SELECT epoch FROM layout WHERE id = 1").toArray()[0]?.epoch;
+      if (epoch !== undefined) this.writeMeta("layout_epoch", String(epoch));
       sql.exec("DROP TABLE layout");
     }
   }

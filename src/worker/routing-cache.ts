@@ -71,9 +71,9 @@ export async function currentTable(
   env: Env,
   settings: Settings,
   ctx: ExecutionContext,
+  location: () => LocationCache | null = NO_LOCATION,
   now: () => number = Date.now,
   read: SnapshotReader = readFromObject,
-  location: () => LocationCache | null = NO_LOCATION,
 ): Promise<CachedTable | null> {
   // `location` is asked only when a refresh starts: it reads the request's URL.
   if (state.current === null) {
@@ -99,9 +99,9 @@ export function refreshSoon(
   settings: Settings,
   ctx: ExecutionContext,
   epoch: number,
+  location: LocationCache | null = null,
   now: () => number = Date.now,
   read: SnapshotReader = readFromObject,
-  location: LocationCache | null = null,
 ): void {
   if (state.inflight !== null || state.current?.table.epoch === epoch) return;
   // Straight to the object (the location cannot know yet), then shared with the location.
@@ -132,20 +132,14 @@ export function adoptReportAnswer(
     try {
       adopt(update, settings, now());
       state.checkedAt = now();
-      if (location !== null) {
-        ctx.waitUntil(
-          writeLocation(location, update).catch((error: unknown) =>
-            console.error(`location cache write failed: ${error instanceof Error ? error.message : error}`),
-          ),
-        );
-      }
+      shareWithLocation(ctx, location, update);
       return;
     } catch (error) {
       // It was relative to a table this isolate no longer holds: ask again.
       console.error(`report answer not adopted: ${error instanceof Error ? error.message : error}`);
     }
   }
-  refreshSoon(env, settings, ctx, answer.epoch, now, undefined, location);
+  refreshSoon(env, settings, ctx, answer.epoch, location, now);
 }
 
 /**
@@ -249,13 +243,7 @@ function refresh({ env, settings, ctx, now, read, location, fresh }: RefreshCont
       adopt(update, settings, now());
       state.lastError = null;
       if (shared !== null) state.locationHits++;
-      else if (location !== null) {
-        ctx.waitUntil(
-          writeLocation(location, update).catch((error: unknown) =>
-            console.error(`location cache write failed: ${error instanceof Error ? error.message : error}`),
-          ),
-        );
-      }
+      else shareWithLocation(ctx, location, update);
     } catch (error) {
       // Keep routing with what we have; the next try is one TTL later.
       state.lastError = error instanceof Error ? error.message : String(error);
@@ -320,6 +308,16 @@ function fromBootstrap(env: Env, settings: Settings, now: number): CachedTable |
     receivedAt: now,
     bootstrapErrors: [],
   };
+}
+
+/** What the object answered, for the location's other isolates (in the background; a failure is only logged). */
+function shareWithLocation(ctx: ExecutionContext, location: LocationCache | null, update: SnapshotUpdate): void {
+  if (location === null) return;
+  ctx.waitUntil(
+    writeLocation(location, update).catch((error: unknown) =>
+      console.error(`location cache write failed: ${error instanceof Error ? error.message : error}`),
+    ),
+  );
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

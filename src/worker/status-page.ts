@@ -15,6 +15,7 @@ import { html, raw } from "hono/html";
 import type { Settings } from "../core/config.ts";
 import { walkRing } from "../core/ring.ts";
 import { arcPath, cellKey, mergeCells, sampleCells, type Arc } from "../core/ring-picture.ts";
+import { layoutShares } from "../core/slot-ring.ts";
 import { CATCH_ALL_POOL, pickOrigins, type RoutingTable, type RoutingView } from "../core/routing-table.ts";
 import { DEFAULT_TRAFFIC_OPTIONS, type TrafficSnapshot } from "../core/traffic-stats.ts";
 import { SESSION_COOKIE } from "./admin-auth.ts";
@@ -140,12 +141,7 @@ interface OriginRow {
 function originRows(cached: CachedTable, view: RoutingView, detail: HealthDetail | null, now: number): OriginRow[] {
   const { table } = cached;
   // Shares of the key space are per pool: each origin's slots over its own pool's table.
-  const slots = new Array<number>(table.origins.length).fill(0);
-  const poolSize = new Array<number>(table.origins.length).fill(1);
-  for (const pool of table.pools) {
-    for (const owner of pool.layout.owners) slots[pool.members[owner]!]!++;
-    for (const member of pool.members) poolSize[member] = Math.max(1, pool.layout.owners.length);
-  }
+  const shares = layoutShares(table.pools.map((pool) => pool.layout));
   // Serving shares too: each pool's clients sampled on that pool alone (where a pool's clients go
   // when it has no eligible origin depends on where they are, which this page does not know).
   const serving = new Array<number>(table.origins.length).fill(0);
@@ -175,7 +171,7 @@ function originRows(cached: CachedTable, view: RoutingView, detail: HealthDetail
       latencyMs: record?.latencyMs ?? null,
       error: record?.error ?? null,
       passiveFailures: record?.passiveFailures ?? null,
-      share: slots[index]! / poolSize[index]!,
+      share: shares.get(origin.id) ?? 0,
       takes: view.weights[index]!,
       serving: serving[index]! / SERVING_SAMPLES,
     };
@@ -249,7 +245,10 @@ function renderBody(
       <div class="card">
         <h3>Epoch</h3>
         <p class="big">${table.epoch}</p>
-        <p>layout epoch ${table.layout.epoch} · ${table.layout.owners.length.toLocaleString("en")} slots</p>
+        <p>
+          layout epoch ${table.layoutEpoch} ·
+          ${table.pools.reduce((sum, pool) => sum + pool.layout.owners.length, 0).toLocaleString("en")} slots
+        </p>
       </div>
       <div class="card isolate">
         <h3>Snapshot <span class="scope">this isolate</span></h3>
@@ -321,11 +320,11 @@ function renderBody(
           ${legend(rows)}
           <p class="note">
             The key space clockwise from 12 o'clock, drawn as ${RING_CELLS} samples of the
-            ${table.layout.owners.length.toLocaleString("en")}-slot table (adjacent slots have pseudo-random owners,
-            hence the fine grain). Outer ring: who owns each part (the slot layout; faded: takes no traffic now). Middle
-            ring: who serves those clients now, as this isolate routes: a down, ejected, draining or disabled origin is
-            skipped and each of its clients goes to its own ring successor. Inner ring: only the clients away from their
-            owner, in the colour of the origin that has them.
+            ${table.pools.length === 1 ? `${table.layout.owners.length.toLocaleString("en")}-slot` : "each pool's"}
+            table (adjacent slots have pseudo-random owners, hence the fine grain). Outer ring: who owns each part (the
+            slot layout; faded: takes no traffic now). Middle ring: who serves those clients now, as this isolate
+            routes: a down, ejected, draining or disabled origin is skipped and each of its clients goes to its own ring
+            successor. Inner ring: only the clients away from their owner, in the colour of the origin that has them.
           </p>
         </div>
       </div>

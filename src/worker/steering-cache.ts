@@ -23,7 +23,7 @@ export function poolOrder(table: RoutingTable, cf: ClientLocation | undefined): 
   }
   const where = cf ?? {};
   // Every input of orderPools, but the continent only without a country (a country names its
-  // continent): three parts instead of four is about 100 ns less on the request path.
+  // continent): one part fewer to join on the request path.
   const place = where.country == null ? `~${where.continent ?? ""}` : where.country;
   const key = `${place}|${where.latitude ?? ""}|${where.longitude ?? ""}`;
   let order = orders.get(key);

@@ -4,6 +4,7 @@ import { walkRing, type RingMember } from "../../src/core/ring.ts";
 import {
   buildSlotRing,
   freshLayout,
+  layoutShares,
   heirSlack,
   layoutMatches,
   ringFromLayout,
@@ -233,5 +234,25 @@ describe("slot layout updates (held by the Durable Object)", () => {
     expect(grown.layout.owners.length).toBe(65_537);
     layout = freshLayout(members(10), 100);
     expect(updateLayout(layout, members(1400)).refilled).toBe(true);
+  });
+});
+
+describe("layoutShares", () => {
+  test("each member's slots over its own layout's, across layouts; weights show through", () => {
+    const eu = freshLayout([
+      { id: "eu-1", weight: 1 },
+      { id: "eu-2", weight: 3 },
+    ]);
+    const us = freshLayout([{ id: "us-1", weight: 1 }]);
+    const shares = layoutShares([eu, us]);
+    expect([...shares.keys()].sort()).toEqual(["eu-1", "eu-2", "us-1"]);
+    expect(shares.get("us-1")).toBe(1);
+    expect(shares.get("eu-1")! + shares.get("eu-2")!).toBeCloseTo(1, 12);
+    // Maglev fills within a slot of the exact proportion.
+    expect(Math.abs(shares.get("eu-2")! - 0.75)).toBeLessThanOrEqual(1 / eu.owners.length);
+    // Counted the slow way.
+    const counted = eu.owners.filter((owner) => eu.ids[owner] === "eu-1").length / eu.owners.length;
+    expect(shares.get("eu-1")).toBe(counted);
+    expect(layoutShares([]).size).toBe(0);
   });
 });

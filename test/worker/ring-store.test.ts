@@ -231,3 +231,33 @@ describe("RingStore and REGIONS (a redeploy)", () => {
     expect(Object.keys(edited.layouts).sort()).toEqual(["", "us"]);
   });
 });
+
+describe("RingStore schema upgrade", () => {
+  test("a schema-3 single layout becomes the catch-all pool's, its epoch carried on", async () => {
+    const object = env.RING.get(env.RING.idFromName("schema-3"));
+    const before = await object.getSnapshot();
+    const layout = before.layouts[""]!;
+    const after = await runInDurableObject(object, async (_instance: RingStore, state) => {
+      const sql = state.storage.sql;
+      // What schema 3 stored: one layout row, no pool_layouts, no layout_epoch.
+      sql.exec(`CREATE TABLE layout (id INTEGER PRIMARY KEY CHECK (id = 1), epoch INTEGER NOT NULL,
+        slots_per_member INTEGER NOT NULL, ids TEXT NOT NULL, weights TEXT NOT NULL, owners BLOB NOT NULL)`);
+      sql.exec(
+        "INSERT INTO layout VALUES (1, 7, ?, ?, ?, ?)",
+        layout.slotsPerMember,
+        JSON.stringify(layout.ids),
+        JSON.stringify(layout.weights),
+        new Uint16Array(layout.owners).buffer,
+      );
+      sql.exec("DROP TABLE pool_layouts");
+      sql.exec("DELETE FROM meta WHERE key = 'layout_epoch'");
+      const restarted = new RingStore(state, env as never);
+      const tables = sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray();
+      return { snapshot: await restarted.getSnapshot(), tables: tables.map((t) => t.name) };
+    });
+    expect(after.tables).not.toContain("layout");
+    expect(after.snapshot.layoutEpoch).toBe(7);
+    expect(after.snapshot.epoch).toBe(before.epoch);
+    expect(Array.from(after.snapshot.layouts[""]!.owners)).toEqual(Array.from(layout.owners));
+  });
+});

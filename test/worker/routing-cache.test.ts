@@ -61,7 +61,7 @@ function rig(answer: (knownEpoch: number | null, knownLayoutEpoch: number | null
     knownLayouts,
     async get() {
       const ctx = createExecutionContext();
-      const table = await currentTable(testEnv, settings, ctx, () => time, read);
+      const table = await currentTable(testEnv, settings, ctx, undefined, () => time, read);
       await waitOnExecutionContext(ctx);
       return table;
     },
@@ -100,7 +100,7 @@ describe("routing cache", () => {
     epoch = 2;
     r.advance(1000);
     const ctx = createExecutionContext();
-    const served = await currentTable(testEnv, settings, ctx, r.now, r.read);
+    const served = await currentTable(testEnv, settings, ctx, undefined, r.now, r.read);
     expect(served?.table.epoch).toBe(1);
     await waitOnExecutionContext(ctx);
     expect((await r.get())?.table.epoch).toBe(2);
