@@ -32,7 +32,7 @@ export default defineConfig({
         ],
         test: {
           name: "worker",
-          include: ["test/worker/**/*.test.ts"],
+          include: ["test/{worker,ring-store,admin,status}/**/*.test.ts"],
           globalSetup: ["test/worker/origins.setup.ts"],
         },
       },

@@ -21,7 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
-import { RING_OBJECT_NAME } from "../src/worker/object-name.ts";
+import { RING_OBJECT_NAME } from "../src/ring-store/object-name.ts";
 import { BENCH_DIR, table, writeJson } from "./report.ts";
 
 type Generator = "autocannon" | "wrk" | "node:http";

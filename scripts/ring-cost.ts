@@ -11,18 +11,12 @@ import os from "node:os";
 import { parseArgs } from "node:util";
 import v8 from "node:v8";
 import vm from "node:vm";
-import { clientKey } from "../src/core/client-key.ts";
-import { INTEGER_SETTINGS } from "../src/core/config.ts";
+import { clientKey } from "../src/core/key/client-key.ts";
+import { INTEGER_SETTINGS } from "../src/core/config/settings.ts";
 import { xxh32 } from "../src/core/hash.ts";
-import {
-  buildRoutingTable,
-  pickOrigins,
-  routingView,
-  UNKNOWN_HEALTH,
-  type OriginRecord,
-  type RoutingTable,
-} from "../src/core/routing-table.ts";
-import { orderPools, type ClientLocation, type Region } from "../src/core/steering.ts";
+import { buildRoutingTable, pickOrigins, routingView, type RoutingTable } from "../src/core/routing/routing-table.ts";
+import { UNKNOWN_HEALTH, type OriginRecord, type Region } from "../src/core/model.ts";
+import { orderPools, type ClientLocation } from "../src/core/routing/steering.ts";
 import { poolOrder } from "../src/worker/steering-cache.ts";
 import { BENCH_DIR, table, writeJson } from "./report.ts";
 

@@ -8,10 +8,16 @@
  */
 import os from "node:os";
 import { parseArgs } from "node:util";
-import { clientKey, parseIp } from "../src/core/client-key.ts";
+import { clientKey, parseIp } from "../src/core/key/client-key.ts";
 import { xxh32, xxh32String } from "../src/core/hash.ts";
-import { buildRing, walkRing, type Ring, type RingMember } from "../src/core/ring.ts";
-import { buildSlotRing, freshLayout, ringFromLayout, updateLayout, type SlotLayout } from "../src/core/slot-ring.ts";
+import { buildRing, walkRing, type Ring, type RingMember } from "../src/core/ring/ring.ts";
+import {
+  buildSlotRing,
+  freshLayout,
+  ringFromLayout,
+  updateLayout,
+  type SlotLayout,
+} from "../src/core/ring/slot-ring.ts";
 import { BENCH_DIR, table, writeJson, writeReport } from "./report.ts";
 
 const { values: args } = parseArgs({

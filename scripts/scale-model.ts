@@ -25,9 +25,10 @@
  */
 import { parseArgs } from "node:util";
 import v8 from "node:v8";
-import { INTEGER_SETTINGS, MAX_ORIGINS } from "../src/core/config.ts";
-import { UNKNOWN_HEALTH, type OriginRecord } from "../src/core/routing-table.ts";
-import { freshLayout } from "../src/core/slot-ring.ts";
+import { INTEGER_SETTINGS } from "../src/core/config/settings.ts";
+import { MAX_ORIGINS } from "../src/core/config/origins.ts";
+import { UNKNOWN_HEALTH, type OriginRecord } from "../src/core/model.ts";
+import { freshLayout } from "../src/core/ring/slot-ring.ts";
 import { BENCH_DIR, table, writeJson, writeReport } from "./report.ts";
 
 const { values: args } = parseArgs({

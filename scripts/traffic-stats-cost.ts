@@ -6,9 +6,9 @@
  *   node scripts/traffic-stats-cost.ts
  */
 import { PerformanceObserver } from "node:perf_hooks";
-import { clientKey, type ClientKey } from "../src/core/client-key.ts";
+import { clientKey, type ClientKey } from "../src/core/key/client-key.ts";
 import { xxh32 } from "../src/core/hash.ts";
-import { createTrafficStats, recordTraffic, trafficSnapshot } from "../src/core/traffic-stats.ts";
+import { createTrafficStats, recordTraffic, trafficSnapshot } from "../src/core/status/traffic-stats.ts";
 
 const CALLS = 1_000_000;
 const BATCHES = 15;

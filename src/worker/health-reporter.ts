@@ -5,11 +5,12 @@
  * The object's load from reports is at most (isolates seeing failures) / interval, whatever the
  * traffic; a batch holds one entry per failing origin, so its size is bounded by the origins.
  */
-import type { Settings } from "../core/config.ts";
-import type { AttemptOutcome } from "../core/retry.ts";
+import type { Settings } from "../core/config/settings.ts";
+import type { AttemptOutcome } from "../core/proxy/retry.ts";
 import type { Env } from "./env.ts";
 import type { Attempt } from "./proxy.ts";
-import { RING_OBJECT_NAME, type ReportAnswer, type ReportEntry } from "./ring-store.ts";
+import type { ReportAnswer, ReportEntry } from "../ring-store/ring-store.ts";
+import { ringStub } from "./do-call.ts";
 
 interface Counts {
   successes: number;
@@ -99,7 +100,7 @@ export function flushReports(
       .then(async (news) => {
         if (news.length === 0) return;
         const [epoch, layoutEpoch] = known();
-        onAnswer(await env.RING.get(env.RING.idFromName(RING_OBJECT_NAME)).report(news, epoch, layoutEpoch));
+        onAnswer(await ringStub(env).report(news, epoch, layoutEpoch));
       })
       // A lost report is dropped, not retried: the next interval brings fresh counts.
       .catch((error: unknown) =>

@@ -3,25 +3,27 @@
  * prefix, the cached routing table and its view at this instant, the client key, the ring walk,
  * the proxy, and the attempts counted for passive health.
  */
-import { parseSettings, type Result, type Settings } from "../core/config.ts";
-import { clientKey } from "../core/client-key.ts";
-import { hasVia } from "../core/forwarded.ts";
-import { checkRequest } from "../core/request-limits.ts";
+import { parseSettings, type Settings } from "../core/config/settings.ts";
+import { type Result } from "../core/result.ts";
+import { clientKey } from "../core/key/client-key.ts";
+import { hasVia } from "../core/proxy/forwarded.ts";
+import { checkRequest } from "../core/proxy/request-limits.ts";
 import { xxh32 } from "../core/hash.ts";
-import { pickOrigins, poolOf, type OriginRecord } from "../core/routing-table.ts";
-import type { ClientLocation } from "../core/steering.ts";
+import { pickOrigins } from "../core/routing/routing-table.ts";
+import { poolOf, type OriginRecord } from "../core/model.ts";
+import type { ClientLocation } from "../core/routing/steering.ts";
 import type { Env } from "./env.ts";
 import { flushReports, recordAttempts, reportDue } from "./health-reporter.ts";
 import { errorResponse, proxyRequest } from "./proxy.ts";
 import { locationFor } from "./location-cache.ts";
 import { adoptReportAnswer, currentTable, knownEpochs, reportsStillNews, viewAt } from "./routing-cache.ts";
-import { RING_OBJECT_NAME } from "./ring-store.ts";
-import { handleReserved, isReservedPath } from "./status-routes.ts";
-import { countRequest } from "./traffic-stats.ts";
+import { ringStub } from "./do-call.ts";
+import { handleReserved, isReservedPath } from "../admin/reserved-routes.ts";
+import { countRequest } from "./isolate-traffic.ts";
 import { poolOrder } from "./steering-cache.ts";
-import { sourceKeyHash } from "../core/affinity-key.ts";
+import { sourceKeyHash } from "../core/key/affinity-key.ts";
 
-export { RingStore } from "./ring-store.ts";
+export { RingStore } from "../ring-store/ring-store.ts";
 
 const settingsCache = new WeakMap<object, Result<Settings>>();
 
@@ -54,7 +56,7 @@ export default {
   // crons when HEALTH_INTERVAL_MS is set; rounds never overlap or count twice).
   async scheduled(_controller, env, ctx): Promise<void> {
     ctx.waitUntil(
-      env.RING.get(env.RING.idFromName(RING_OBJECT_NAME))
+      ringStub(env)
         .probeRound()
         .then(() => undefined),
     );

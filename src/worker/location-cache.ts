@@ -14,13 +14,13 @@
  * The cache is an optimisation only: a miss, an error, a head older than the isolate's table, or a
  * host without the Cache API (workers.dev) all fall through to the Durable Object.
  */
-import type { Region } from "../core/steering.ts";
-import type { FieldError, Settings } from "../core/config.ts";
-import type { OriginRecord } from "../core/routing-table.ts";
-import type { SlotLayout } from "../core/slot-ring.ts";
+import type { Region, OriginRecord } from "../core/model.ts";
+import type { FieldError } from "../core/result.ts";
+import type { Settings } from "../core/config/settings.ts";
+import type { SlotLayout } from "../core/ring/slot-ring.ts";
 import type { Env } from "./env.ts";
-import { RING_OBJECT_NAME } from "./object-name.ts";
-import type { SnapshotUpdate } from "./ring-store.ts";
+import { RING_OBJECT_NAME } from "../ring-store/object-name.ts";
+import type { SnapshotUpdate } from "../ring-store/ring-store.ts";
 
 /** The small part of an update, as the `head` entry holds it. */
 interface Head {

@@ -4,20 +4,20 @@
  * one deadline bounds them all; every attempt goes to a different origin; retries are capped by a
  * per-isolate budget. Bodies stream in both directions; WebSocket upgrades go to the primary only.
  */
-import type { Settings } from "../core/config.ts";
-import { forwardHeaders, responseHeaders, type ForwardInfo } from "../core/forward-headers.ts";
-import { appendForwarded, appendVia, forwardedElement } from "../core/forwarded.ts";
-import { bodyCounter, declaredLength } from "../core/request-limits.ts";
-import { shouldRetry, type AttemptOutcome } from "../core/retry.ts";
+import type { Settings } from "../core/config/settings.ts";
+import { forwardHeaders, responseHeaders, type ForwardInfo } from "../core/proxy/forward-headers.ts";
+import { appendForwarded, appendVia, forwardedElement } from "../core/proxy/forwarded.ts";
+import { bodyCounter, declaredLength } from "../core/proxy/request-limits.ts";
+import { shouldRetry, type AttemptOutcome } from "../core/proxy/retry.ts";
 import {
   createRetryBudget,
   recordRequest,
   tryAcquireRetry,
   type RetryBudget,
   type RetryBudgetSettings,
-} from "../core/retry-budget.ts";
-import type { OriginRecord } from "../core/routing-table.ts";
-import { targetUrl } from "../core/target-url.ts";
+} from "../core/proxy/retry-budget.ts";
+import type { OriginRecord } from "../core/model.ts";
+import { targetUrl } from "../core/proxy/target-url.ts";
 
 /** One attempt: which origin, and how it ended. */
 export interface Attempt {

@@ -7,18 +7,21 @@
  * location cache (location-cache.ts), a refresh asks the location first and the object only when
  * the location does not know better than the isolate.
  */
-import { parseOrigins, type FieldError, type Settings } from "../core/config.ts";
+import { parseOrigins } from "../core/config/origins.ts";
+import { type FieldError } from "../core/result.ts";
+import { type Settings } from "../core/config/settings.ts";
 import {
   bootstrapSnapshot,
   buildRoutingTable,
   routingView,
   type RoutingTable,
   type RoutingView,
-  type Snapshot,
-} from "../core/routing-table.ts";
+} from "../core/routing/routing-table.ts";
+import { type Snapshot } from "../core/model.ts";
 import type { Env } from "./env.ts";
 import { locationEpoch, readLocation, writeLocation, type LocationCache } from "./location-cache.ts";
-import { RING_OBJECT_NAME, type ReportAnswer, type ReportEntry, type SnapshotUpdate } from "./ring-store.ts";
+import type { ReportAnswer, ReportEntry, SnapshotUpdate } from "../ring-store/ring-store.ts";
+import { ringStub, withTimeout } from "./do-call.ts";
 
 /** Where the table in use came from. */
 export type TableSource = "durable-object" | "bootstrap";
@@ -61,7 +64,7 @@ export type SnapshotReader = (
 ) => Promise<SnapshotUpdate>;
 
 const readFromObject: SnapshotReader = (env, knownEpoch, knownLayoutEpoch) =>
-  env.RING.get(env.RING.idFromName(RING_OBJECT_NAME)).getUpdate(knownEpoch, knownLayoutEpoch);
+  ringStub(env).getUpdate(knownEpoch, knownLayoutEpoch);
 
 /**
  * The table to route with, or null when there is none (no snapshot and no usable bootstrap list).
@@ -318,14 +321,4 @@ function shareWithLocation(ctx: ExecutionContext, location: LocationCache | null
       console.error(`location cache write failed: ${error instanceof Error ? error.message : error}`),
     ),
   );
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Durable Object did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => {
-    if (timer !== undefined) clearTimeout(timer);
-  });
 }

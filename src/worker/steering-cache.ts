@@ -5,8 +5,9 @@
  * table (the Durable Object's snapshot carries the regions), so the cache starts over when the
  * table changes.
  */
-import { CATCH_ALL_POOL, type RoutingTable } from "../core/routing-table.ts";
-import { orderPools, type ClientLocation } from "../core/steering.ts";
+import { CATCH_ALL_POOL } from "../core/model.ts";
+import { type RoutingTable } from "../core/routing/routing-table.ts";
+import { orderPools, type ClientLocation } from "../core/routing/steering.ts";
 
 /** Entries kept before the cache starts over (a bound, not a tuning knob: an entry is ~100 bytes). */
 const MAX_ENTRIES = 4_096;

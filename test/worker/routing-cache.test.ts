@@ -1,11 +1,11 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { beforeEach, describe, expect, test } from "vitest";
-import { parseSettings, type Settings } from "../../src/core/config.ts";
+import { parseSettings, type Settings } from "../../src/core/config/settings.ts";
 import type { Env } from "../../src/worker/env.ts";
 import { cacheStatus, currentTable, resetRoutingCache, type SnapshotReader } from "../../src/worker/routing-cache.ts";
-import { UNKNOWN_HEALTH } from "../../src/core/routing-table.ts";
-import { freshLayout } from "../../src/core/slot-ring.ts";
-import type { SnapshotUpdate } from "../../src/worker/ring-store.ts";
+import { UNKNOWN_HEALTH } from "../../src/core/model.ts";
+import { freshLayout } from "../../src/core/ring/slot-ring.ts";
+import type { SnapshotUpdate } from "../../src/ring-store/ring-store.ts";
 
 const settings: Settings = (() => {
   const parsed = parseSettings({

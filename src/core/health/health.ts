@@ -1,0 +1,241 @@
+/**
+ * The per-origin health state machine the Durable Object runs. Active probes move an origin
+ * between up and down (HAProxy's `rise` / `fall`); failure reports from the isolates eject it for
+ * a while (Envoy's outlier detection). Pure: every event carries its own time, nothing throws.
+ */
+import type { HealthView, ProbeStatus } from "../model.ts";
+
+/** Tunables of the state machine (README "Health" lists defaults: rise 2, fall 3, K 5, base 30 s, max 300 s, 10 %). */
+export interface HealthSettings {
+  /** Consecutive passing probes that bring a down origin up. */
+  readonly rise: number;
+  /** Consecutive failing probes that take an origin down. */
+  readonly fall: number;
+  /** K: consecutive failed client requests (merged over the edge) that eject. */
+  readonly ejectAfter: number;
+  /** The first ejection lasts this long; the n-th lasts n × base ... */
+  readonly ejectBaseMs: number;
+  /** ... capped here. */
+  readonly ejectMaxMs: number;
+  /** At most this share of origins ejected at once (at least one always may be). */
+  readonly ejectMaxPercent: number;
+  /**
+   * A run of failures older than this is forgotten. Isolates report only when they saw failures
+   * (that keeps the object's load near zero while all is well), so the successes of silent
+   * isolates never arrive to break a run: time has to.
+   */
+  readonly ejectWindowMs: number;
+}
+
+/** The defaults, taken from HAProxy's `check` and Envoy's outlier detection (sources on each line). */
+export const DEFAULT_HEALTH_SETTINGS: HealthSettings = {
+  rise: 2, // HAProxy `server ... check`: "rise <count> ... default 2"
+  fall: 3, // HAProxy: "fall <count> ... default 3"
+  ejectAfter: 5, // Envoy outlier_detection.consecutive_5xx: default 5
+  ejectBaseMs: 30_000, // Envoy base_ejection_time: default 30s, multiplied by the times ejected
+  ejectMaxMs: 300_000, // Envoy max_ejection_time: default 300s
+  ejectMaxPercent: 10, // Envoy max_ejection_percent: default 10, "will eject at least one host regardless"
+  ejectWindowMs: 10_000, // ours: Envoy counts per proxy and sees every success, so it needs none
+};
+
+/** What the Durable Object stores per origin. */
+export interface HealthRecord {
+  readonly status: ProbeStatus;
+  /** Consecutive passing probes. */
+  readonly passes: number;
+  /** Consecutive failing probes. */
+  readonly failures: number;
+  readonly lastProbeAt: number | null;
+  /** Of the last probe. */
+  readonly latencyMs: number | null;
+  /** Of the last failing probe; null after a pass. */
+  readonly error: string | null;
+  /** Consecutive failed client requests, merged over isolates. */
+  readonly passiveFailures: number;
+  /** When the last failure report arrived (the run expires ejectWindowMs after it). */
+  readonly lastFailureReportAt?: number | null;
+  readonly ejectedUntil: number | null;
+  /** Ejections in the current streak (drives base × n). */
+  readonly ejections: number;
+  /** See HealthView.recoveredAt. */
+  readonly recoveredAt: number | null;
+}
+
+/** The record of an origin nobody has probed or reported on yet. */
+export const INITIAL_HEALTH: HealthRecord = {
+  status: "unknown",
+  passes: 0,
+  failures: 0,
+  lastProbeAt: null,
+  latencyMs: null,
+  error: null,
+  passiveFailures: 0,
+  ejectedUntil: null,
+  ejections: 0,
+  recoveredAt: null,
+};
+
+/** One probe's outcome. */
+export interface ProbeResult {
+  readonly ok: boolean;
+  readonly at: number;
+  readonly latencyMs: number | null;
+  readonly error: string | null;
+}
+
+/** The result of applying an event: the new record, and whether the routing-relevant view changed (the DO bumps the epoch then). */
+export interface HealthChange {
+  readonly health: HealthRecord;
+  readonly changed: boolean;
+}
+
+/** What one isolate saw of one origin since its last report. */
+export interface TrafficReport {
+  readonly successes: number;
+  readonly failures: number;
+  /** Failures after the isolate's last success (all of them when there was none). */
+  readonly trailingFailures: number;
+}
+
+/** How many origins are ejected now, out of how many active ones (the ejection budget is shared). */
+export interface EjectionBudget {
+  readonly ejectedNow: number;
+  readonly total: number;
+}
+
+/** Largest count one report may carry; it also caps the merged count, so sums stay exact integers. */
+export const MAX_REPORT_COUNT = 1e9;
+
+/** Applies one probe result: rise / fall for the status; a pass also ends an ejection early. */
+export function applyProbe(health: HealthRecord, result: ProbeResult, settings: HealthSettings): HealthChange {
+  const at = result.at;
+  if (!isTime(at)) return { health, changed: false };
+  const latencyMs = isTime(result.latencyMs) ? result.latencyMs : null;
+  let next: HealthRecord;
+  if (result.ok) {
+    next = { ...health, passes: health.passes + 1, failures: 0, lastProbeAt: at, latencyMs, error: null };
+    if (isEjected(health, at)) {
+      // The probe is direct evidence that the origin answers again; the ejection was only a guess
+      // from client failures, so it ends now, and slow start runs from here.
+      next = { ...next, ejectedUntil: at, recoveredAt: at, passiveFailures: 0 };
+    }
+    if (health.status === "unknown") {
+      // An unknown origin was eligible already (README: eligible until the first verdict), so
+      // nothing ramps: recoveredAt stays as it is.
+      next = { ...next, status: "up" };
+    } else if (health.status === "down" && next.passes >= threshold(settings.rise)) {
+      next = { ...next, status: "up", passes: 0, failures: 0, recoveredAt: at };
+    }
+  } else {
+    next = {
+      ...health,
+      passes: 0,
+      failures: health.failures + 1,
+      lastProbeAt: at,
+      latencyMs,
+      error: result.error ?? "probe failed",
+    };
+    if (health.status !== "down" && next.failures >= threshold(settings.fall)) next = { ...next, status: "down" };
+  }
+  return { health: next, changed: !sameView(health, next) };
+}
+
+/** Merges one isolate's failure report; ejects (Envoy-style backoff, shared budget) after K consecutive failures. */
+export function applyReport(
+  health: HealthRecord,
+  report: TrafficReport,
+  settings: HealthSettings,
+  now: number,
+  budget: EjectionBudget,
+): HealthChange {
+  if (!isTime(now) || validateReport(report) === null) return { health, changed: false };
+  // Requests that were in flight when the origin went down or was ejected fail too; they describe
+  // the outage already acted on, so counting them would only extend it.
+  if (health.status === "down" || isEjected(health, now)) return { health, changed: false };
+  // A success anywhere breaks the run: only the failures after this isolate's last success are
+  // still consecutive. Reports arrive one by one, so "consecutive" is over their arrival order.
+  const last = health.lastFailureReportAt ?? null;
+  const prior = last !== null && now - last > nonNegative(settings.ejectWindowMs) ? 0 : health.passiveFailures;
+  const passiveFailures =
+    report.successes > 0 ? report.trailingFailures : Math.min(prior + report.failures, MAX_REPORT_COUNT);
+  const withCount = { ...health, passiveFailures, lastFailureReportAt: report.failures > 0 ? now : last };
+  if (passiveFailures < threshold(settings.ejectAfter)) return { health: withCount, changed: false };
+  // Without budget the count is kept: a later report ejects once another ejection has ended.
+  if (!(budget.ejectedNow < maxEjected(budget.total, settings.ejectMaxPercent))) {
+    return { health: withCount, changed: false };
+  }
+  const baseMs = nonNegative(settings.ejectBaseMs);
+  const maxMs = nonNegative(settings.ejectMaxMs);
+  // An origin that stayed in for longer than the longest ejection has earned a fresh start;
+  // otherwise each ejection of the streak lasts one base longer (Envoy: base × times ejected).
+  const quiet = health.ejectedUntil === null || now - health.ejectedUntil > maxMs;
+  const ejections = (quiet ? 0 : health.ejections) + 1;
+  const next = { ...withCount, passiveFailures: 0, ejections, ejectedUntil: now + Math.min(baseMs * ejections, maxMs) };
+  return { health: next, changed: !sameView(health, next) };
+}
+
+/** Whether passive health keeps the origin out at `now`. */
+/**
+ * Settled: up with no failing probe in its streak. Every other origin (unknown, down, or up but
+ * failing) is probed at HEALTH_FAST_INTERVAL_MS, as HAProxy's `fastinter` / `downinter` do, so a
+ * verdict takes rise or fall fast probes instead of whole intervals.
+ */
+export function isSettled(health: HealthRecord): boolean {
+  return health.status === "up" && health.failures === 0;
+}
+
+/** The fast probe interval in force: HEALTH_FAST_INTERVAL_MS, at most HEALTH_INTERVAL_MS; 0 = off. */
+export function fastInterval(intervalMs: number, fastIntervalMs: number): number {
+  return intervalMs > 0 && fastIntervalMs > 0 ? Math.min(intervalMs, fastIntervalMs) : 0;
+}
+
+export function isEjected(health: HealthRecord, now: number): boolean {
+  return health.ejectedUntil !== null && now < health.ejectedUntil;
+}
+
+/** How many origins may be ejected at once: `percent` of `total`, rounded down, but at least one (Envoy); 0 of none. */
+export function maxEjected(total: number, percent: number): number {
+  if (!(total > 0)) return 0;
+  const share = Math.floor((total * nonNegative(percent)) / 100);
+  return Math.max(1, share);
+}
+
+/**
+ * The routing-relevant part of a record. An ejection that simply expires changes nothing here:
+ * isolates read `ejectedUntil` and route to the origin again from then, with slow start running
+ * from max(recoveredAt, ejectedUntil) (the routing layer computes that).
+ */
+export function toView(health: HealthRecord): HealthView {
+  return { status: health.status, ejectedUntil: health.ejectedUntil, recoveredAt: health.recoveredAt };
+}
+
+/** Checks a report from an isolate (never trusted): non-negative integers up to 1e9, trailingFailures ≤ failures. */
+export function validateReport(value: unknown): TrafficReport | null {
+  if (typeof value !== "object" || value === null) return null;
+  const { successes, failures, trailingFailures } = value as Record<string, unknown>;
+  if (!isCount(successes) || !isCount(failures) || !isCount(trailingFailures)) return null;
+  if (trailingFailures > failures) return null;
+  return { successes, failures, trailingFailures };
+}
+
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= MAX_REPORT_COUNT;
+}
+
+function isTime(value: number | null): value is number {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0;
+}
+
+// Settings are validated where they are parsed; these only keep a bad value from producing NaN
+// times or a threshold that can never be reached.
+function threshold(value: number): number {
+  return value >= 1 ? value : 1;
+}
+
+function nonNegative(value: number): number {
+  return value >= 0 ? value : 0;
+}
+
+function sameView(a: HealthRecord, b: HealthRecord): boolean {
+  return a.status === b.status && a.ejectedUntil === b.ejectedUntil && a.recoveredAt === b.recoveredAt;
+}

@@ -1,0 +1,33 @@
+/**
+ * Every call from an isolate to the ring's Durable Object goes through here: the object's stub by
+ * its one name, and a deadline, since an RPC has no timeout of its own and a hung object must
+ * never hang a request, a refresh or an admin call (the timer is cleared either way).
+ */
+import { RING_OBJECT_NAME } from "../ring-store/object-name.ts";
+import type { RingStore } from "../ring-store/ring-store.ts";
+import type { Env } from "./env.ts";
+
+/** The deployment's ring object. */
+export function ringStub(env: Env): DurableObjectStub<RingStore> {
+  return env.RING.get(env.RING.idFromName(RING_OBJECT_NAME));
+}
+
+/** `promise`, or a rejection once `ms` have passed without an answer. */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Durable Object did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer);
+  });
+}
+
+/** `promise`'s answer, or null when it fails or does not come within `ms` (for views that work without it). */
+export async function answerOrNull<T>(promise: Promise<T>, ms: number): Promise<T | null> {
+  try {
+    return await withTimeout(promise, ms);
+  } catch {
+    return null;
+  }
+}
