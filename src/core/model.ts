@@ -2,7 +2,7 @@
  * The domain model every part shares: an origin as configured and as the Durable Object holds it
  * (administrative state, health), the snapshot isolates route on, regions and pools.
  */
-import type { SlotLayout } from "./ring/slot-ring.ts";
+import type { SlotLayout } from "./ring/slot-layout.ts";
 
 /** An origin as configured: stable id, base URL, weight, optional region. */
 export interface OriginConfig {

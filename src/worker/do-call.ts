@@ -3,7 +3,7 @@
  * its one name, and a deadline, since an RPC has no timeout of its own and a hung object must
  * never hang a request, a refresh or an admin call (the timer is cleared either way).
  */
-import { RING_OBJECT_NAME } from "../ring-store/object-name.ts";
+import { RING_OBJECT_NAME } from "../ring-store/protocol.ts";
 import type { RingStore } from "../ring-store/ring-store.ts";
 import type { Env } from "./env.ts";
 

@@ -9,7 +9,7 @@ import type { Settings } from "../core/config/settings.ts";
 import type { AttemptOutcome } from "../core/proxy/retry.ts";
 import type { Env } from "./env.ts";
 import type { Attempt } from "./proxy.ts";
-import type { ReportAnswer, ReportEntry } from "../ring-store/ring-store.ts";
+import type { ReportAnswer, ReportEntry } from "../ring-store/protocol.ts";
 import { ringStub } from "./do-call.ts";
 
 interface Counts {

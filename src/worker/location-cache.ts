@@ -17,10 +17,10 @@
 import type { Region, OriginRecord } from "../core/model.ts";
 import type { FieldError } from "../core/result.ts";
 import type { Settings } from "../core/config/settings.ts";
-import type { SlotLayout } from "../core/ring/slot-ring.ts";
+import type { SlotLayout } from "../core/ring/slot-layout.ts";
 import type { Env } from "./env.ts";
-import { RING_OBJECT_NAME } from "../ring-store/object-name.ts";
-import type { SnapshotUpdate } from "../ring-store/ring-store.ts";
+import { RING_OBJECT_NAME } from "../ring-store/protocol.ts";
+import type { SnapshotUpdate } from "../ring-store/protocol.ts";
 
 /** The small part of an update, as the `head` entry holds it. */
 interface Head {

@@ -7,34 +7,12 @@
  * location cache (location-cache.ts), a refresh asks the location first and the object only when
  * the location does not know better than the isolate.
  */
-import { parseOrigins } from "../core/config/origins.ts";
-import { type FieldError } from "../core/result.ts";
-import { type Settings } from "../core/config/settings.ts";
-import {
-  bootstrapSnapshot,
-  buildRoutingTable,
-  routingView,
-  type RoutingTable,
-  type RoutingView,
-} from "../core/routing/routing-table.ts";
-import { type Snapshot } from "../core/model.ts";
+import type { Settings } from "../core/config/settings.ts";
 import type { Env } from "./env.ts";
 import { locationEpoch, readLocation, writeLocation, type LocationCache } from "./location-cache.ts";
-import type { ReportAnswer, ReportEntry, SnapshotUpdate } from "../ring-store/ring-store.ts";
+import type { ReportAnswer, ReportEntry, SnapshotUpdate } from "../ring-store/protocol.ts";
 import { ringStub, withTimeout } from "./do-call.ts";
-
-/** Where the table in use came from. */
-export type TableSource = "durable-object" | "bootstrap";
-
-/** The table in use and what the status route reports about it. */
-export interface CachedTable {
-  readonly table: RoutingTable;
-  readonly source: TableSource;
-  /** When the snapshot behind the table was received (ms since the epoch). */
-  readonly receivedAt: number;
-  /** ORIGINS errors reported by the Durable Object or found in the bootstrap list. */
-  readonly bootstrapErrors: readonly FieldError[];
-}
+import { bootstrapTable, tableFromUpdate, type CachedTable } from "./cached-table.ts";
 
 interface IsolateState {
   current: CachedTable | null;
@@ -81,7 +59,7 @@ export async function currentTable(
   // `location` is asked only when a refresh starts: it reads the request's URL.
   if (state.current === null) {
     await refresh({ env, settings, ctx, now, read, location: location(), fresh: false });
-    if (state.current === null) state.current = fromBootstrap(env, settings, now());
+    if (state.current === null) state.current = bootstrapTable(env, settings, now());
     return state.current;
   }
   if (now() - state.checkedAt >= settings.snapshotTtlMs && state.inflight === null) {
@@ -173,23 +151,6 @@ export async function reportsStillNews(
   });
 }
 
-// The view (per-origin weights with health, ramps and panic applied) changes only at known
-// instants; it is recomputed when the table changes or its validUntil has passed.
-let viewOf: { table: RoutingTable; settings: Settings; view: RoutingView } | null = null;
-
-/** The routing view of `table` at `now`, cached until it expires. */
-export function viewAt(table: RoutingTable, settings: Settings, now: number): RoutingView {
-  if (viewOf === null || viewOf.table !== table || viewOf.settings !== settings || now >= viewOf.view.validUntil) {
-    const policy = {
-      slowStartMs: settings.slowStartMs,
-      drainMs: settings.drainMs,
-      panicPercent: settings.panicPercent,
-    };
-    viewOf = { table, settings, view: routingView(table, policy, now) };
-  }
-  return viewOf.view;
-}
-
 /** What the status route shows about this isolate's cache. */
 export function cacheStatus(): {
   readonly lastError: string | null;
@@ -259,58 +220,8 @@ function refresh({ env, settings, ctx, now, read, location, fresh }: RefreshCont
 }
 
 function adopt(update: SnapshotUpdate, settings: Settings, receivedAt: number): void {
-  const previous = state.current;
-  let table: RoutingTable;
-  const held = previous?.source === "durable-object" ? previous.table : null;
-  if (update.origins !== null) {
-    // The layouts come only when they changed: most epochs change health or state, and then the
-    // layouts held (and the rings built from them) are reused.
-    const layouts =
-      update.layouts ??
-      (held !== null && held.layoutEpoch === update.layoutEpoch
-        ? Object.fromEntries(held.pools.map((pool) => [pool.id, pool.layout]))
-        : null);
-    if (layouts === null)
-      throw new Error(`Durable Object sent no layouts ${update.layoutEpoch}, which this isolate lacks`);
-    table = buildRoutingTable(
-      {
-        epoch: update.epoch,
-        origins: update.origins,
-        layouts,
-        layoutEpoch: update.layoutEpoch,
-        regions: update.regions ?? [],
-        defaultRegion: update.defaultRegion,
-      },
-      settings.ringSlotsPerOrigin,
-      previous?.table ?? null,
-    );
-    const misfit = table.pools.filter((pool) => pool.layout !== layouts[pool.id]).map((pool) => pool.id);
-    if (misfit.length > 0)
-      console.error(
-        `layouts ${update.layoutEpoch} do not fit epoch ${update.epoch} (pools ${misfit.join(", ")}): refilled`,
-      );
-  } else if (previous?.source === "durable-object" && previous.table.epoch === update.epoch) {
-    // Unchanged epoch: the ring is not rebuilt, only the age renewed.
-    table = previous.table;
-  } else {
-    throw new Error(`Durable Object sent no origins for epoch ${update.epoch}, which this isolate lacks`);
-  }
+  const table = tableFromUpdate(update, settings, state.current);
   state.current = { table, source: "durable-object", receivedAt, bootstrapErrors: update.bootstrapErrors };
-}
-
-function fromBootstrap(env: Env, settings: Settings, now: number): CachedTable | null {
-  const parsed = parseOrigins(env.ORIGINS);
-  if (!parsed.ok) {
-    console.error(`ORIGINS unusable: ${parsed.errors.map((e) => `${e.field} ${e.message}`).join("; ")}`);
-    return null;
-  }
-  const snapshot: Snapshot = bootstrapSnapshot(parsed.value, settings.regions, settings.defaultRegion);
-  return {
-    table: buildRoutingTable(snapshot, settings.ringSlotsPerOrigin),
-    source: "bootstrap",
-    receivedAt: now,
-    bootstrapErrors: [],
-  };
 }
 
 /** What the object answered, for the location's other isolates (in the background; a failure is only logged). */

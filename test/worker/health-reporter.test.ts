@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, test } from "vitest";
 import { parseSettings, type Settings } from "../../src/core/config/settings.ts";
 import type { Env } from "../../src/worker/env.ts";
 import { flushReports, judgeAttempt, recordAttempts, resetReports } from "../../src/worker/health-reporter.ts";
-import type { ReportEntry } from "../../src/ring-store/ring-store.ts";
+import type { ReportEntry } from "../../src/ring-store/protocol.ts";
 
 const settings = (() => {
   const parsed = parseSettings({ REPORT_INTERVAL_MS: "1000" });

@@ -5,7 +5,7 @@
 // state (resetRoutingCache), which is all an isolate keeps.
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { beforeEach, describe, expect, test } from "vitest";
-import { freshLayout } from "../../src/core/ring/slot-ring.ts";
+import { freshLayout } from "../../src/core/ring/slot-layout.ts";
 import type { Env } from "../../src/worker/env.ts";
 import worker from "../../src/worker/index.ts";
 import {
@@ -15,7 +15,7 @@ import {
   readLocation,
   writeLocation,
 } from "../../src/worker/location-cache.ts";
-import { RING_OBJECT_NAME } from "../../src/ring-store/ring-store.ts";
+import { RING_OBJECT_NAME } from "../../src/ring-store/protocol.ts";
 import { cacheStatus, resetRoutingCache, reportsStillNews } from "../../src/worker/routing-cache.ts";
 
 type IncomingRequest = Request<unknown, IncomingRequestCfProperties>;

@@ -4,8 +4,8 @@ import { parseSettings, type Settings } from "../../src/core/config/settings.ts"
 import type { Env } from "../../src/worker/env.ts";
 import { cacheStatus, currentTable, resetRoutingCache, type SnapshotReader } from "../../src/worker/routing-cache.ts";
 import { UNKNOWN_HEALTH } from "../../src/core/model.ts";
-import { freshLayout } from "../../src/core/ring/slot-ring.ts";
-import type { SnapshotUpdate } from "../../src/ring-store/ring-store.ts";
+import { freshLayout } from "../../src/core/ring/slot-layout.ts";
+import type { SnapshotUpdate } from "../../src/ring-store/protocol.ts";
 
 const settings: Settings = (() => {
   const parsed = parseSettings({

@@ -2,7 +2,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { beforeEach, describe, expect, inject, test } from "vitest";
 import type { Env } from "../../src/worker/env.ts";
 import worker from "../../src/worker/index.ts";
-import { RING_OBJECT_NAME } from "../../src/ring-store/ring-store.ts";
+import { RING_OBJECT_NAME } from "../../src/ring-store/protocol.ts";
 import { resetRoutingCache } from "../../src/worker/routing-cache.ts";
 
 type IncomingRequest = Request<unknown, IncomingRequestCfProperties>;

@@ -6,7 +6,7 @@ import { parseOrigin } from "../config/origins.ts";
 import { type FieldError, type Result } from "../result.ts";
 import { type OriginConfig, poolOf, type AdminState, type OriginRecord, type Region } from "../model.ts";
 import { walkRing } from "../ring/ring.ts";
-import { ringFromLayout, type SlotLayout } from "../ring/slot-ring.ts";
+import { ringFromLayout, type SlotLayout } from "../ring/slot-layout.ts";
 import { parseRegions } from "../config/regions.ts";
 
 /** How strict the API is about origin URLs (README "Admin API"). */

@@ -13,14 +13,12 @@ import { clientKey } from "../../../src/core/key/client-key.ts";
 import { parseSettings } from "../../../src/core/config/settings.ts";
 import { type FieldError, type Result } from "../../../src/core/result.ts";
 import { xxh32 } from "../../../src/core/hash.ts";
-import {
-  buildRoutingTable,
-  pickOrigins,
-  routingView,
-  type RoutingPolicy,
-} from "../../../src/core/routing/routing-table.ts";
+import { buildRoutingTable } from "../../../src/core/routing/routing-table.ts";
+import { pickOrigins } from "../../../src/core/routing/pick-origins.ts";
+import { routingView, type RoutingPolicy } from "../../../src/core/routing/routing-view.ts";
 import { UNKNOWN_HEALTH, type OriginRecord } from "../../../src/core/model.ts";
-import { freshLayout, updateLayout } from "../../../src/core/ring/slot-ring.ts";
+import { freshLayout } from "../../../src/core/ring/slot-layout.ts";
+import { updateLayout } from "../../../src/core/ring/layout-update.ts";
 
 const STRICT: AdminUrlRules = { allowLocal: false, allowedPorts: [443, 8443] };
 const LOCAL: AdminUrlRules = { allowLocal: true, allowedPorts: [443, 8443] };

@@ -9,9 +9,8 @@ import {
   clientKey,
   clientKeyHash,
   formatClientKey,
-  formatIp,
-  parseIp,
 } from "../../../src/core/key/client-key.ts";
+import { formatIp, parseIp } from "../../../src/core/key/ip-address.ts";
 import { xxh32 } from "../../../src/core/hash.ts";
 
 const RUNS = 5_000;

@@ -5,13 +5,12 @@ import {
   buildSlotRing,
   freshLayout,
   layoutShares,
-  heirSlack,
   layoutMatches,
   ringFromLayout,
-  slotCount,
-  updateLayout,
   type SlotLayout,
-} from "../../../src/core/ring/slot-ring.ts";
+} from "../../../src/core/ring/slot-layout.ts";
+import { heirSlack, updateLayout } from "../../../src/core/ring/layout-update.ts";
+import { slotCount } from "../../../src/core/ring/maglev.ts";
 import { keyHashes } from "../key-hashes.ts";
 
 const members = (n: number, weight = (_: number) => 1): RingMember[] =>

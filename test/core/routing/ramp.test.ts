@@ -3,15 +3,14 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { keyThreshold } from "../../../src/core/ring/ring.ts";
+import { buildRoutingTable, type RoutingTable } from "../../../src/core/routing/routing-table.ts";
 import {
-  buildRoutingTable,
   originWeight,
-  pickOrigins,
   routingView,
   type RoutingPolicy,
-  type RoutingTable,
   type RoutingView,
-} from "../../../src/core/routing/routing-table.ts";
+} from "../../../src/core/routing/routing-view.ts";
+import { pickOrigins } from "../../../src/core/routing/pick-origins.ts";
 import {
   UNKNOWN_HEALTH,
   type AdminState,

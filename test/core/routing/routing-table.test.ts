@@ -9,15 +9,9 @@ import {
   type Snapshot,
 } from "../../../src/core/model.ts";
 import { keyThreshold } from "../../../src/core/ring/ring.ts";
-import {
-  bootstrapSnapshot,
-  buildRoutingTable,
-  originWeight,
-  pickOrigins,
-  RAMP_STEP_MS,
-  routingView,
-  type RoutingPolicy,
-} from "../../../src/core/routing/routing-table.ts";
+import { bootstrapSnapshot, buildRoutingTable } from "../../../src/core/routing/routing-table.ts";
+import { originWeight, RAMP_STEP_MS, routingView, type RoutingPolicy } from "../../../src/core/routing/routing-view.ts";
+import { pickOrigins } from "../../../src/core/routing/pick-origins.ts";
 import { keyHashes } from "../key-hashes.ts";
 
 function origin(id: string, weight = 1, region: string | null = null): OriginConfig {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { freshLayout, ringFromLayout } from "../../../src/core/ring/slot-ring.ts";
+import { freshLayout, ringFromLayout } from "../../../src/core/ring/slot-layout.ts";
 import { walkRing } from "../../../src/core/ring/ring.ts";
 import { arcPath, cellKey, mergeCells, sampleArcs, sampleCells } from "../../../src/core/status/ring-picture.ts";
 
