@@ -10,7 +10,8 @@ import {
 } from "cloudflare:test";
 import { beforeEach, describe, expect, inject, test } from "vitest";
 import worker from "../../src/worker/index.ts";
-import { RING_OBJECT_NAME, type RingStore } from "../../src/ring-store/ring-store.ts";
+import { RING_OBJECT_NAME } from "../../src/ring-store/protocol.ts";
+import type { RingStore } from "../../src/ring-store/ring-store.ts";
 
 const origins = JSON.parse(inject("origins")) as { id: string; url: string }[];
 const urlOf = (id: string) => origins.find((o) => o.id === id)!.url;

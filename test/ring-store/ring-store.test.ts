@@ -1,7 +1,9 @@
 import { env, runInDurableObject } from "cloudflare:test";
-import { freshLayout, updateLayout } from "../../src/core/ring/slot-ring.ts";
+import { freshLayout } from "../../src/core/ring/slot-layout.ts";
+import { updateLayout } from "../../src/core/ring/layout-update.ts";
 import { beforeEach, describe, expect, inject, test } from "vitest";
-import { RING_OBJECT_NAME, RingStore } from "../../src/ring-store/ring-store.ts";
+import { RING_OBJECT_NAME } from "../../src/ring-store/protocol.ts";
+import { RingStore } from "../../src/ring-store/ring-store.ts";
 
 const stub = () => env.RING.get(env.RING.idFromName(RING_OBJECT_NAME));
 const bootstrap = JSON.parse(inject("origins")) as {
@@ -259,5 +261,35 @@ describe("RingStore schema upgrade", () => {
     expect(after.snapshot.layoutEpoch).toBe(7);
     expect(after.snapshot.epoch).toBe(before.epoch);
     expect(Array.from(after.snapshot.layouts[""]!.owners)).toEqual(Array.from(layout.owners));
+  });
+
+  test("an object created before the steps were numbered (tables, no migration id) comes up unchanged and gets the id", async () => {
+    const object = env.RING.get(env.RING.idFromName("unnumbered"));
+    await object.setOriginState("bravo", "draining");
+    const before = await object.getSnapshot();
+    const after = await runInDurableObject(object, async (_instance: RingStore, state) => {
+      const sql = state.storage.sql;
+      const meta = () => sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta ORDER BY key").toArray();
+      const stored = meta().filter((row) => row.key !== "migration");
+      sql.exec("DELETE FROM meta WHERE key = 'migration'");
+      const snapshot = await new RingStore(state, env as never).getSnapshot();
+      return { snapshot, stored, meta: meta() };
+    });
+    expect(after.snapshot).toEqual(before);
+    expect(after.meta).toEqual(
+      [...after.stored, { key: "migration", value: "7" }].sort((a, b) => (a.key < b.key ? -1 : 1)),
+    );
+  });
+
+  test("a current object runs no step again: the migration id stays the last step's", async () => {
+    const object = env.RING.get(env.RING.idFromName("numbered"));
+    const before = await object.getSnapshot();
+    const after = await runInDurableObject(object, async (_instance: RingStore, state) => {
+      const restarted = new RingStore(state, env as never);
+      const id = state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'migration'").one();
+      return { snapshot: await restarted.getSnapshot(), id: id.value };
+    });
+    expect(after.id).toBe("7");
+    expect(after.snapshot).toEqual(before);
   });
 });

@@ -1,0 +1,97 @@
+/**
+ * The bootstrap variables, reconciled with the stored state when the object starts: REGIONS and
+ * DEFAULT_REGION, then ORIGINS. Each is applied again only when it differs from what it was last
+ * applied from (its fingerprint in meta), so changes made through the admin API stand until a
+ * deploy edits the variable itself.
+ */
+import { parseOrigins } from "../core/config/origins.ts";
+import type { OriginConfig } from "../core/model.ts";
+import type { FieldError } from "../core/result.ts";
+import { appendAudit } from "./audit-log.ts";
+import { slotsPerOrigin, syncLayout } from "./layout-rows.ts";
+import { readEpoch, readMeta, writeMeta } from "./meta.ts";
+import { addressChanged, deleteOrigin, insertOrigin, readOriginRows, updateOriginAddress } from "./origin-rows.ts";
+import { readRegions, writeRegions } from "./region-rows.ts";
+import type { StoreHost } from "./store-host.ts";
+
+/**
+ * REGIONS and DEFAULT_REGION, like ORIGINS: they seed the object, and are applied again only when
+ * they differ from what was last applied from them (a deploy that edits them); regions changed
+ * through the admin API stand until then. Invalid settings change nothing (the object then has
+ * no settings, and the worker answers 503 misconfigured). The layouts follow in the constructor.
+ */
+export function applyRegionBootstrap(host: StoreHost): void {
+  if (host.settings === null) return;
+  const { regions, defaultRegion } = host.settings;
+  const sql = host.storage.sql;
+  const fingerprint = JSON.stringify({ regions, defaultRegion });
+  if (readMeta(sql, "regions_bootstrap") === fingerprint) return;
+  host.storage.transactionSync(() => {
+    const stored = readRegions(sql);
+    if (JSON.stringify(stored.regions) !== JSON.stringify(regions) || stored.defaultRegion !== defaultRegion) {
+      writeRegions(sql, regions, defaultRegion);
+      host.bumpEpoch();
+      appendAudit(
+        sql,
+        Date.now(),
+        readEpoch(sql),
+        "bootstrap-regions",
+        { regions: regions.map((r) => r.id) },
+        "REGIONS",
+      );
+    }
+    writeMeta(sql, "regions_bootstrap", fingerprint);
+  });
+}
+
+/**
+ * ORIGINS seeds an empty object. Afterwards the stored state is the truth, and ORIGINS is applied
+ * again only when it differs from the list it was last applied from (a deploy that edits it):
+ * then ids missing from ORIGINS are removed, new ids are added as active, and existing ids take
+ * the new url / weight / region but keep their administrative state (and their health unless
+ * the url changed). An invalid ORIGINS changes nothing; the errors it returns are reported in
+ * every snapshot (none when ORIGINS is valid).
+ */
+export function applyOriginBootstrap(host: StoreHost, origins: unknown): FieldError[] {
+  const parsed = parseOrigins(origins);
+  if (!parsed.ok) {
+    console.error(`ORIGINS not applied: ${parsed.errors.map((e) => `${e.field} ${e.message}`).join("; ")}`);
+    return parsed.errors;
+  }
+  const sql = host.storage.sql;
+  const fingerprint = JSON.stringify(parsed.value);
+  if (readMeta(sql, "bootstrap") === fingerprint) return [];
+  host.storage.transactionSync(() => {
+    if (replaceOrigins(sql, parsed.value)) {
+      syncLayout(sql, slotsPerOrigin(host.settings));
+      host.bumpEpoch();
+      appendAudit(sql, Date.now(), readEpoch(sql), "bootstrap", { origins: parsed.value.map((o) => o.id) }, "ORIGINS");
+    }
+    writeMeta(sql, "bootstrap", fingerprint);
+  });
+  return [];
+}
+
+/** Makes the stored origin set equal `origins`, keeping states; true if anything changed. */
+function replaceOrigins(sql: SqlStorage, origins: readonly OriginConfig[]): boolean {
+  const existing = new Map(readOriginRows(sql).map((row) => [row.id, row]));
+  let changed = false;
+  const wanted = new Set(origins.map((origin) => origin.id));
+  for (const id of existing.keys()) {
+    if (!wanted.has(id)) {
+      deleteOrigin(sql, id);
+      changed = true;
+    }
+  }
+  for (const origin of origins) {
+    const row = existing.get(origin.id);
+    if (row === undefined) {
+      insertOrigin(sql, origin, "active", null);
+      changed = true;
+    } else if (addressChanged(row, origin)) {
+      updateOriginAddress(sql, row, origin);
+      changed = true;
+    }
+  }
+  return changed;
+}
