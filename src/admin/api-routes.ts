@@ -17,12 +17,12 @@ import {
 import type { Result } from "../core/result.ts";
 import type { Settings } from "../core/config/settings.ts";
 import { CATCH_ALL_POOL, poolOf } from "../core/model.ts";
-import { originWeight } from "../core/routing/routing-table.ts";
+import { originWeight } from "../core/routing/routing-view.ts";
 import { requireAccess } from "./auth.ts";
 import { isJsonType, parseJson, readBody } from "./body.ts";
 import { locationFor } from "../worker/location-cache.ts";
 import { refreshSoon } from "../worker/routing-cache.ts";
-import { RING_OBJECT_NAME, type AuditEntry } from "../ring-store/ring-store.ts";
+import { RING_OBJECT_NAME, type AuditEntry } from "../ring-store/protocol.ts";
 import type { AppEnv } from "./app-env.ts";
 
 type AdminContext = Context<AppEnv>;

@@ -1,7 +1,7 @@
 /** The hono environment every route under the reserved prefix shares (a leaf: types only). */
 import type { Settings } from "../core/config/settings.ts";
 import type { Env } from "../worker/env.ts";
-import type { CachedTable } from "../worker/routing-cache.ts";
+import type { CachedTable } from "../worker/cached-table.ts";
 
 /** What the status route needs besides the request. */
 export interface StatusContext {

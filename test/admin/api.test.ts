@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { readBody } from "../../src/admin/body.ts";
 import type { Env } from "../../src/worker/env.ts";
 import worker from "../../src/worker/index.ts";
-import { RING_OBJECT_NAME, RingStore, type AuditEntry } from "../../src/ring-store/ring-store.ts";
+import { RING_OBJECT_NAME, type AuditEntry } from "../../src/ring-store/protocol.ts";
+import { RingStore } from "../../src/ring-store/ring-store.ts";
 import { resetRoutingCache } from "../../src/worker/routing-cache.ts";
 
 type IncomingRequest = Request<unknown, IncomingRequestCfProperties>;
