@@ -7,18 +7,21 @@
  *
  *   node scripts/ring-cost.ts [--quick] [--out DIR]
  */
-import os from "node:os";
 import { parseArgs } from "node:util";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { clientKey } from "../src/core/key/client-key.ts";
-import { INTEGER_SETTINGS } from "../src/core/config/settings.ts";
 import { xxh32 } from "../src/core/hash.ts";
-import { buildRoutingTable, pickOrigins, routingView, type RoutingTable } from "../src/core/routing/routing-table.ts";
-import { UNKNOWN_HEALTH, type OriginRecord, type Region } from "../src/core/model.ts";
-import { orderPools, type ClientLocation } from "../src/core/routing/steering.ts";
-import { poolOrder } from "../src/worker/steering-cache.ts";
-import { BENCH_DIR, table, writeJson } from "./report.ts";
+import { buildRoutingTable, type RoutingTable } from "../src/core/routing/routing-table.ts";
+import { pickOrigins } from "../src/core/routing/pick-origins.ts";
+import { routingView } from "../src/core/routing/routing-view.ts";
+import { machineLine } from "./lib/machine.ts";
+import { table } from "./lib/markdown.ts";
+import { writePartResult } from "./lib/part-result.ts";
+import { BENCH_DIR } from "./lib/report.ts";
+import { quantileBelow, upperMedian } from "./lib/stats.ts";
+import { BLOCK, clients, originsOf, SLOTS_PER_ORIGIN, VIEW_SETTINGS, WARM_BATCHES } from "./ring-cost/fixtures.ts";
+import { measureSteering } from "./ring-cost/steering.ts";
 
 const { values: args } = parseArgs({
   options: { quick: { type: "boolean", default: false }, out: { type: "string", default: BENCH_DIR } },
@@ -27,35 +30,13 @@ const QUICK = args.quick;
 const SIZES = [10, 100, 1000];
 const BUILDS = QUICK ? 5 : 15;
 const ROUNDS = QUICK ? 40 : 200; // lookup batches per size
-const BLOCK = 5; // batches per size in a row
-const WARM_BATCHES = 1; // unmeasured at the start of each block
 const RETAINED = QUICK ? 3 : 5; // tables held at once to weigh one
-const SLOTS_PER_ORIGIN = INTEGER_SETTINGS.find((s) => s.name === "RING_SLOTS_PER_ORIGIN")!.fallback;
 const GOAL = { lookupNs: 250, flatRatio: 1.3, buildMs: 20, memoryMb: 4 };
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 v8.setFlagsFromString("--expose-gc");
 const gc = vm.runInNewContext("gc") as () => void;
 
-// Clients: half IPv4, half IPv6, as header text (the parse is part of the cost).
-const clients = Array.from({ length: 4096 }, (_, i) =>
-  i % 2 === 0
-    ? `${((i * 7919) % 223) + 1}.${(i * 31) % 256}.${(i * 17) % 256}.${i % 256}`
-    : `2001:db8:${((i * 7919) % 65536).toString(16)}:${(i % 65536).toString(16)}::${(i % 97).toString(16)}`,
-);
-
-const originsOf = (n: number): OriginRecord[] =>
-  Array.from({ length: n }, (_, i) => ({
-    id: `origin-${i}`,
-    url: `https://o${i}.example`,
-    weight: 1,
-    region: null,
-    state: "active",
-    drainStartedAt: null,
-    health: UNKNOWN_HEALTH,
-  }));
-
-const cpu = `${os.cpus()[0]?.model.trim() ?? "unknown CPU"}, ${os.cpus().length} cores, Node ${process.version}`;
+const cpu = machineLine();
 console.log(`machine: ${cpu}`);
 console.log(`${QUICK ? "quick: " : ""}${BUILDS} builds and ${ROUNDS} lookup batches of ${clients.length} per size`);
 
@@ -99,12 +80,12 @@ for (const n of SIZES) {
     origins: n,
     lookupNs: NaN,
     hashWalkNs: NaN,
-    buildMs: median(builds),
+    buildMs: upperMedian(builds),
     points: points.length,
     ringKb: (points.byteLength + owners.byteLength + index.byteLength) / 1024,
     retainedKb,
   });
-  console.log(`${n} origins: build ${median(builds).toFixed(2)} ms, retained ${retainedKb.toFixed(0)} KB`);
+  console.log(`${n} origins: build ${upperMedian(builds).toFixed(2)} ms, retained ${retainedKb.toFixed(0)} KB`);
 }
 
 // Lookups: blocks of batches, the sizes taking turns block by block, so a noisy neighbour hits every
@@ -116,9 +97,7 @@ const batches = new Map<number, number[]>(SIZES.map((n) => [n, []]));
 const keys = clients.map((ip) => clientKey(ip).bytes);
 const parseBatches: number[] = [];
 const walkBatches = new Map<number, number[]>(SIZES.map((n) => [n, []]));
-const views = new Map(
-  SIZES.map((n) => [n, routingView(tables.get(n)!, { slowStartMs: 30_000, drainMs: 60_000, panicPercent: 50 }, 0)]),
-);
+const views = new Map(SIZES.map((n) => [n, routingView(tables.get(n)!, VIEW_SETTINGS, 0)]));
 for (let block = 0; block < ROUNDS / BLOCK; block++) {
   for (const n of SIZES) {
     const [t, view] = [tables.get(n)!, views.get(n)!];
@@ -140,74 +119,14 @@ for (let block = 0; block < ROUNDS / BLOCK; block++) {
   }
 }
 for (const row of rows) {
-  row.lookupNs = median(batches.get(row.origins)!);
-  row.hashWalkNs = median(walkBatches.get(row.origins)!);
+  row.lookupNs = upperMedian(batches.get(row.origins)!);
+  row.hashWalkNs = upperMedian(walkBatches.get(row.origins)!);
 }
-const parseNs = median(parseBatches);
+const parseNs = upperMedian(parseBatches);
 
-// Steering (issue 7): the same 100 origins as 10 regional pools of 10, requests from 256 places
-// (a Cloudflare location sees a few hundred cities), half of them mapped by country. Per request:
-// the pool order (cached per place in the isolate, src/worker/steering-cache.ts) + the lookup
-// walking the home pool; and, for the record, one uncached orderPools (a place's first request).
-const REGION_COUNT = 10;
-const regions: Region[] = Array.from({ length: REGION_COUNT }, (_, r) => ({
-  id: `r${r}`,
-  latitude: -60 + r * 13,
-  longitude: -170 + r * 35,
-  countries: [String.fromCharCode(65 + r) + "A"],
-  continents: [],
-}));
-const regional = buildRoutingTable(
-  {
-    epoch: 1,
-    origins: originsOf(100).map((o, i) => ({ ...o, region: `r${i % REGION_COUNT}` })),
-    regions,
-    defaultRegion: null,
-  },
-  SLOTS_PER_ORIGIN,
-);
-const places: ClientLocation[] = Array.from({ length: 256 }, (_, i) => ({
-  country: i % 2 === 0 ? String.fromCharCode(65 + (i % REGION_COUNT)) + "A" : "ZZ",
-  continent: "EU",
-  latitude: String(((i * 37) % 170) - 85),
-  longitude: String(((i * 71) % 358) - 179),
-}));
-const regionalView = routingView(regional, { slowStartMs: 30_000, drainMs: 60_000, panicPercent: 50 }, 0);
-const steerBatches: number[] = [];
-const flatBatches: number[] = [];
-const orderBatches: number[] = [];
-const [flat, flatView] = [tables.get(100)!, views.get(100)!];
-for (let block = 0; block < ROUNDS / BLOCK; block++) {
-  for (let b = -WARM_BATCHES; b < BLOCK; b++) {
-    let start = process.hrtime.bigint();
-    for (let i = 0; i < clients.length; i++) {
-      const order = poolOrder(regional, places[i & 255]);
-      sink += pickOrigins(regional, regionalView, xxh32(clientKey(clients[i]!).bytes), out, order) + out[0]!;
-    }
-    if (b >= 0) steerBatches.push(Number(process.hrtime.bigint() - start) / clients.length);
-    start = process.hrtime.bigint();
-    for (let i = 0; i < clients.length; i++) {
-      sink += pickOrigins(flat, flatView, xxh32(clientKey(clients[i]!).bytes), out) + out[0]!;
-    }
-    if (b >= 0) flatBatches.push(Number(process.hrtime.bigint() - start) / clients.length);
-  }
-  const start = process.hrtime.bigint();
-  for (const place of places) sink += orderPools(regions, place, null).order.length;
-  orderBatches.push(Number(process.hrtime.bigint() - start) / places.length);
-}
-const steering = {
-  regions: REGION_COUNT,
-  originsPerRegion: 100 / REGION_COUNT,
-  places: places.length,
-  lookupNs: median(steerBatches),
-  onePoolNs: median(flatBatches),
-  uncachedOrderNs: median(orderBatches),
-};
-console.log(
-  `steering: ${steering.lookupNs.toFixed(0)} ns per lookup with ${REGION_COUNT} regional pools of 10 ` +
-    `(one pool of 100 in the same batches: ${steering.onePoolNs.toFixed(0)} ns); an uncached pool order ` +
-    `${steering.uncachedOrderNs.toFixed(0)} ns`,
-);
+const steered = measureSteering(tables.get(100)!, views.get(100)!, ROUNDS);
+const steering = steered.steering;
+sink += steered.sink;
 if (sink === -1) console.log(""); // keeps the loop from being optimized away
 
 const head = [
@@ -233,8 +152,7 @@ console.log(`\n${table(head, figures)}\n`);
 const at = (n: number) => rows.find((r) => r.origins === n)!;
 const lookups = rows.map((r) => r.lookupNs);
 const quartiles = (n: number) => {
-  const sorted = [...batches.get(n)!].sort((a, b) => a - b);
-  const q = (p: number) => sorted[Math.floor(p * (sorted.length - 1))]!.toFixed(0);
+  const q = (p: number) => quantileBelow(batches.get(n)!, p).toFixed(0);
   return `${q(0.25)}–${q(0.75)}`;
 };
 const ratio = Math.max(...lookups) / Math.min(...lookups);
@@ -266,7 +184,7 @@ const goals = [
 ];
 for (const g of goals) console.log(`${g.met ? "met   " : "MISSED"} ${g.goal}: ${g.detail}`);
 
-await writeJson(
+await writePartResult(
   "ring-cost.json",
   {
     machine: cpu,

@@ -11,9 +11,9 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createRequire } from "node:module";
-import path from "node:path";
 import { startOrigins } from "./demo-origins.ts";
+import { killGroup } from "./lib/cleanup.ts";
+import { quietEnv, WRANGLER_JS } from "./lib/wrangler.ts";
 
 const port = Number(process.env.LB_PORT ?? 8787);
 const token = process.env.LB_ADMIN_TOKEN || randomBytes(16).toString("hex");
@@ -21,15 +21,10 @@ const origins = await startOrigins(["demo-a", "demo-b", "demo-c"]);
 const list = JSON.stringify(origins.map((o) => ({ id: o.id, url: o.url })));
 for (const o of origins) console.log(`origin ${o.id} on ${o.url}`);
 
-const wranglerBin = path.join(
-  path.dirname(createRequire(import.meta.url).resolve("wrangler/package.json")),
-  "bin",
-  "wrangler.js",
-);
 const wrangler = spawn(
   process.execPath,
   [
-    wranglerBin,
+    WRANGLER_JS,
     "dev",
     "--ip",
     "127.0.0.1",
@@ -52,7 +47,7 @@ const wrangler = spawn(
   ],
   {
     stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+    env: quietEnv(),
     detached: true,
   },
 );
@@ -62,13 +57,7 @@ async function stop(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
     // wrangler dev starts workerd as a child: signal the whole process group.
-    if (wrangler.exitCode === null && wrangler.pid !== undefined) {
-      try {
-        process.kill(-wrangler.pid, "SIGTERM");
-      } catch {
-        // already gone
-      }
-    }
+    if (wrangler.exitCode === null) killGroup(wrangler.pid, "SIGTERM");
     await Promise.all(origins.map((o) => o.stop()));
   }
   process.exit(code);

@@ -1,5 +1,5 @@
 /**
- * What `recordTraffic` (src/core/traffic-stats.ts) costs per request: median ns per call over
+ * What `recordTraffic` (src/core/status/traffic-stats.ts) costs per request: median ns per call over
  * batches of 1M calls, less the same loop without the call, for three key streams, and the
  * garbage collections seen while recording (none means no allocation worth one). A script, not a test: it prints figures and asserts nothing.
  *
@@ -9,6 +9,8 @@ import { PerformanceObserver } from "node:perf_hooks";
 import { clientKey, type ClientKey } from "../src/core/key/client-key.ts";
 import { xxh32 } from "../src/core/hash.ts";
 import { createTrafficStats, recordTraffic, trafficSnapshot } from "../src/core/status/traffic-stats.ts";
+import { random32 } from "./lib/random.ts";
+import { upperMedian } from "./lib/stats.ts";
 
 const CALLS = 1_000_000;
 const BATCHES = 15;
@@ -33,14 +35,8 @@ function zipf(pool: { key: ClientKey; hash: number }[], draws: number): { key: C
   const cumulative: number[] = [];
   let sum = 0;
   for (const w of weights) cumulative.push((sum += w / total));
-  // mulberry32: a small seeded generator with a good spread.
-  let seed = 42;
-  const random = () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const next = random32(42);
+  const random = () => next() / 4_294_967_296;
   return Array.from({ length: draws }, () => {
     const r = random();
     let lo = 0;
@@ -69,7 +65,7 @@ function baseline(stream: { key: ClientKey; hash: number }[]): number {
     }
     if (batch > 1) perCall.push(Number(process.hrtime.bigint() - started) / CALLS);
   }
-  return perCall.sort((a, b) => a - b)[perCall.length >> 1]!;
+  return upperMedian(perCall);
 }
 
 function measure(name: string, stream: { key: ClientKey; hash: number }[]): void {
@@ -90,14 +86,14 @@ function measure(name: string, stream: { key: ClientKey; hash: number }[]): void
       gcsWhileRecording += gcs - before;
     }
   }
-  perCall.sort((a, b) => a - b);
+  const median = upperMedian(perCall);
   const loop = baseline(stream);
   const top = trafficSnapshot(stats, now).hot.keys[0];
   const share = (count: number | undefined) =>
     `${(((count ?? 0) / trafficSnapshot(stats, now).hot.requests) * 100).toFixed(1)} %`;
   console.log(
-    `${name.padEnd(44)} ${(perCall[perCall.length >> 1]! - loop).toFixed(1).padStart(5)} ns/call ` +
-      `(${perCall[perCall.length >> 1]!.toFixed(1)} minus ${loop.toFixed(1)} for the loop), ` +
+    `${name.padEnd(44)} ${(median - loop).toFixed(1).padStart(5)} ns/call ` +
+      `(${median.toFixed(1)} minus ${loop.toFixed(1)} for the loop), ` +
       `GCs while recording ${(perCall.length * CALLS).toLocaleString("en")} calls: ${gcsWhileRecording}; ` +
       `hottest ${top?.key}: ${share(top?.guaranteed)}–${share(top?.count)} of requests`,
   );

@@ -1,0 +1,65 @@
+/** The bench parts: each an entry script of its own, run by `npm run bench` one after another. */
+
+/** One measurement: the issue-5 item it answers, its script and what it writes. */
+export interface Part {
+  readonly id: string;
+  readonly title: string;
+  readonly script: string;
+  readonly json: string;
+  readonly about: string;
+}
+export const PARTS: readonly Part[] = [
+  {
+    id: "ring-cost",
+    title: "1. Ring cost",
+    script: "scripts/ring-cost.ts",
+    json: "ring-cost.json",
+    about:
+      "The pure core in plain Node: one lookup (client key parse + xxHash32 + ring walk), ring build time, memory.",
+  },
+  {
+    id: "ring-quality",
+    title: "2a. Mapping quality by simulation",
+    script: "scripts/ring-quality.ts",
+    json: "ring-quality.json",
+    about:
+      "One seeded client set (IPv4 and IPv6 /64s) mapped by the ring schemes: peak/mean load, moves on removal, " +
+      "addition and failure against the ideal, weighted origins, IPv6 /64 cohesion.",
+  },
+  {
+    id: "proxy-quality",
+    title: "2b. Mapping quality through the real proxies",
+    script: "scripts/proxy-quality.ts",
+    json: "proxy-quality.json",
+    about:
+      "The same clients through the balancer in workerd, HAProxy 2.6 and nginx 1.22 in front of the same 10 origins: " +
+      "per-origin counts, peak/mean, moves when one origin is stopped, address cohesion.",
+  },
+  {
+    id: "worker-throughput",
+    title: "3. Proxy overhead in workerd",
+    script: "scripts/bench-worker.ts",
+    json: "worker-throughput.json",
+    about:
+      "The balancer against a bare pass-through worker on the same runtime, origins and load generator: req/s, p50, " +
+      "p99, and the Durable Object's calls during the load.",
+  },
+  {
+    id: "failover",
+    title: "4. Failover cost",
+    script: "scripts/failover-cost.ts",
+    json: "failover.json",
+    about:
+      "Added latency when a primary refuses connections or black-holes, time to route around a dead origin and to " +
+      "return its clients after recovery; HAProxy and nginx alongside.",
+  },
+  {
+    id: "scale-model",
+    title: "5. Scale model",
+    script: "scripts/scale-model.ts",
+    json: "scale-model.json",
+    about:
+      "The Durable Object's request rate from the refresh, report and probe logic, for 300 locations, 1,000 origins " +
+      "and 1M requests/s.",
+  },
+];
