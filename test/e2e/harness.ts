@@ -5,9 +5,9 @@ import http from "node:http";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { startOrigins, type DemoOrigin } from "../../scripts/demo-origins.ts";
-import { RING_OBJECT_NAME } from "../../src/ring-store/object-name.ts";
+import { RING_OBJECT_NAME } from "../../src/ring-store/protocol.ts";
 
-/** The ring object's RPC methods the end-to-end tests call (src/worker/ring-store.ts). */
+/** The ring object's RPC methods the end-to-end tests call (src/ring-store/ring-store.ts). */
 export interface RingRpc {
   setOriginState(id: string, state: string): Promise<{ ok: boolean }>;
 }

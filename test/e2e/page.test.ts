@@ -19,7 +19,7 @@ if (!HAVE_BROWSER) {
   );
 }
 
-// Long enough for admin-auth.ts (at least 16 characters). The bearer token goes with every request
+// Long enough for admin/auth.ts (at least 16 characters). The bearer token goes with every request
 // the browser makes; with STATUS_PUBLIC=true it would simply be ignored.
 const TOKEN = "page-test-token-0123456789abcdef";
 const NAT_GATEWAY = "203.0.113.7";
