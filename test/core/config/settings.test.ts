@@ -1,12 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { checkOriginUrl, MAX_ORIGINS, MAX_WEIGHT, parseOrigins } from "../../../src/core/config/origins.ts";
-import {
-  DEFAULT_LB_PREFIX,
-  INTEGER_SETTINGS,
-  parseSettings,
-  type Settings,
-} from "../../../src/core/config/settings.ts";
+import { INTEGER_SETTINGS, parseSettings, type Settings } from "../../../src/core/config/settings.ts";
+import { DEFAULT_LB_PREFIX } from "../../../src/core/config/text-settings.ts";
 import type { OriginConfig } from "../../../src/core/model.ts";
 import type { FieldError, Result } from "../../../src/core/result.ts";
 
