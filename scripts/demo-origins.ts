@@ -180,6 +180,12 @@ export async function startOrigin(id: string, options: OriginOptions = {}): Prom
       case "/_special/redirect":
         res.writeHead(302, { ...headers, location: "https://elsewhere.example/next" });
         return void res.end();
+      case "/_special/status": {
+        // Any status the query names (100-599 only; 200 otherwise): a path that fails for whoever asks for it.
+        const code = Number(params.get("code"));
+        res.writeHead(Number.isInteger(code) && code >= 200 && code <= 599 ? code : 200, headers);
+        return void res.end("status\n");
+      }
       case "/_special/204":
         return void res.writeHead(204, headers).end();
       case "/_special/304":

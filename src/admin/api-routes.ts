@@ -22,7 +22,8 @@ import { requireAccess } from "./auth.ts";
 import { isJsonType, parseJson, readBody } from "./body.ts";
 import { locationFor } from "../worker/location-cache.ts";
 import { refreshSoon } from "../worker/routing-cache.ts";
-import { RING_OBJECT_NAME, type AuditEntry } from "../ring-store/protocol.ts";
+import type { AuditEntry } from "../ring-store/protocol.ts";
+import { ringStub, withTimeout } from "../worker/do-call.ts";
 import type { AppEnv } from "./app-env.ts";
 
 type AdminContext = Context<AppEnv>;
@@ -30,7 +31,14 @@ type AdminContext = Context<AppEnv>;
 /** A refusal: `{ error, field }` with the status that says why. */
 type Refusal = { readonly status: 400 | 404 | 409 | 413 | 415 | 503; readonly field?: string; readonly error: string };
 
-const ringOf = (c: AdminContext) => c.env.env.RING.get(c.env.env.RING.idFromName(RING_OBJECT_NAME));
+const ringOf = (c: AdminContext) => ringStub(c.env.env);
+
+/**
+ * A Durable Object call bounded by ADMIN_TIMEOUT_MS: an RPC has no timeout of its own, and a hung
+ * object must give the operator a 503 (reserved-routes.ts onError), not a request that never ends.
+ */
+const bounded = <T>(c: AdminContext, call: Promise<T>): Promise<T> =>
+  withTimeout(call, c.env.status.settings.adminTimeoutMs);
 
 const urlRules = (settings: Settings): AdminUrlRules => ({
   allowLocal: settings.adminAllowLocalOrigins,
@@ -46,7 +54,7 @@ function refuse(c: AdminContext, refusal: Refusal): Response {
 export function registerAdminRoutes(app: Hono<AppEnv>): void {
   app.get("/api/origins", requireAccess("read"), async (c) => {
     const { settings, now } = c.env.status;
-    const list = await ringOf(c).listOrigins();
+    const list = await bounded(c, ringOf(c).listOrigins());
     const at = now();
     const policy = {
       slowStartMs: settings.slowStartMs,
@@ -103,7 +111,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>): void {
   // The regional pools (README "Regions"): the whole set is read and replaced at once, so a
   // country or continent can move from one region to another in one atomic change.
   app.get("/api/regions", requireAccess("read"), async (c) => {
-    const snapshot = await ringOf(c).getSnapshot();
+    const snapshot = await bounded(c, ringOf(c).getSnapshot());
     const ids = new Set(snapshot.regions.map((region) => region.id));
     const members = (pool: string) => snapshot.origins.filter((o) => poolOf(o.region, ids) === pool).map((o) => o.id);
     c.header("etag", `"${snapshot.epoch}"`);
@@ -126,7 +134,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>): void {
       return refuse(c, { status: 400, field: "before", error: "before must be a positive integer (an entry's seq)" });
     }
     // `detail` is JSON, which the RPC typing cannot express (it maps `unknown` to never).
-    const entries = (await ringOf(c).getAudit(limit, before)) as unknown as AuditEntry[];
+    const entries = (await bounded(c, ringOf(c).getAudit(limit, before))) as unknown as AuditEntry[];
     const last = entries.at(-1);
     return c.json({ entries, next: entries.length === limit && last !== undefined ? last.seq : null });
   });
@@ -165,11 +173,16 @@ async function change(
     return c.json({ error: `${first!.field} ${first!.message}`, field: first!.field, errors: parsed.errors }, 400);
   }
 
-  const result = await ringOf(c).applyChange(parsed.value, {
-    ifMatch: ifMatch.value,
-    dryRun,
-    actor: c.get("actor") ?? undefined,
-  });
+  const result = await bounded(
+    c,
+    // One awaited value: the RPC's union of promise types is not one Promise<T>.
+    (async () =>
+      await ringOf(c).applyChange(parsed.value, {
+        ifMatch: ifMatch.value,
+        dryRun,
+        actor: c.get("actor") ?? undefined,
+      }))(),
+  );
   if (!result.ok)
     return refuse(c, { status: result.status, field: result.field, error: `${result.field}: ${result.error}` });
   c.header("etag", `"${result.epoch}"`);

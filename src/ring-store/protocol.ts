@@ -120,6 +120,8 @@ export interface ReportEntry {
   readonly successes: number;
   readonly failures: number;
   readonly trailingFailures: number;
+  /** Hashes of the client addresses behind the trailing failures (at most MAX_REPORT_CLIENTS). */
+  readonly clients: readonly number[];
 }
 
 /** Everything the status page shows about one origin's health. */

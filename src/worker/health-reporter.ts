@@ -6,16 +6,19 @@
  * traffic; a batch holds one entry per failing origin, so its size is bounded by the origins.
  */
 import type { Settings } from "../core/config/settings.ts";
-import type { AttemptOutcome } from "../core/proxy/retry.ts";
+import { MAX_REPORT_CLIENTS } from "../core/health/health.ts";
+import { isFailure, type AttemptOutcome } from "../core/proxy/retry.ts";
 import type { Env } from "./env.ts";
 import type { Attempt } from "./proxy.ts";
 import type { ReportAnswer, ReportEntry } from "../ring-store/protocol.ts";
-import { ringStub } from "./do-call.ts";
+import { ringStub, withTimeout } from "./do-call.ts";
 
 interface Counts {
   successes: number;
   failures: number;
   trailingFailures: number;
+  /** Distinct address hashes behind the trailing failures (at most MAX_REPORT_CLIENTS). */
+  clients: number[];
 }
 
 const pending = new Map<string, Counts>();
@@ -27,31 +30,35 @@ let anyFailures = false;
 const MAX_COUNT = 1_000_000_000;
 
 /**
- * Whether an attempt says the origin works (true), fails (false), or says nothing about it (null):
- * 4xx answers are the client's problem and never count; 5xx other than 501, timeouts and lost
- * connections count as failures.
+ * Whether an attempt says the origin works (true), fails (false), or says nothing about it (null).
+ * Only gateway failures count, as in Envoy's `consecutive_gateway_failure`: a lost connection, a
+ * timeout, 502 / 503 / 504 and Cloudflare's 52x (retry.ts isFailure). Any other 5xx (a 500 from a
+ * bug on one path) and every 4xx depend on what the client asked for, so a client could make
+ * them at will: they say nothing about the origin.
  */
 export function judgeAttempt(outcome: AttemptOutcome): boolean | null {
-  if (outcome.kind !== "response") return false;
-  if (outcome.status >= 500) return outcome.status === 501 || outcome.status === 505 ? null : false;
-  if (outcome.status >= 400) return null;
+  if (isFailure(outcome)) return false;
+  if (outcome.kind === "response" && outcome.status >= 400) return null;
   return true;
 }
 
-/** Counts the attempts of one proxied request. */
-export function recordAttempts(attempts: readonly Attempt[]): void {
+/** Counts the attempts of one proxied request; `clientHash` is the client address's hash. */
+export function recordAttempts(attempts: readonly Attempt[], clientHash: number): void {
   for (const { originId, outcome } of attempts) {
     const verdict = judgeAttempt(outcome);
     if (verdict === null) continue;
     let counts = pending.get(originId);
     if (counts === undefined) {
-      counts = { successes: 0, failures: 0, trailingFailures: 0 };
+      counts = { successes: 0, failures: 0, trailingFailures: 0, clients: [] };
       pending.set(originId, counts);
     }
     if (verdict) {
       counts.successes = Math.min(counts.successes + 1, MAX_COUNT);
       counts.trailingFailures = 0;
+      if (counts.clients.length > 0) counts.clients = [];
     } else {
+      const hash = clientHash >>> 0;
+      if (counts.clients.length < MAX_REPORT_CLIENTS && !counts.clients.includes(hash)) counts.clients.push(hash);
       counts.failures = Math.min(counts.failures + 1, MAX_COUNT);
       counts.trailingFailures = Math.min(counts.trailingFailures + 1, MAX_COUNT);
       anyFailures = true;
@@ -100,7 +107,10 @@ export function flushReports(
       .then(async (news) => {
         if (news.length === 0) return;
         const [epoch, layoutEpoch] = known();
-        onAnswer(await ringStub(env).report(news, epoch, layoutEpoch));
+        // Bounded like the refresh: a call that never answers would leave `inflight` set, and
+        // passive health off in this isolate for good.
+        const answer = await withTimeout(ringStub(env).report(news, epoch, layoutEpoch), settings.doTimeoutMs);
+        onAnswer(answer);
       })
       // A lost report is dropped, not retried: the next interval brings fresh counts.
       .catch((error: unknown) =>

@@ -10,12 +10,19 @@ import { appendForwarded, appendVia, forwardedElement } from "../core/proxy/forw
 import { bodyCounter, declaredLength } from "../core/proxy/request-limits.ts";
 import { shouldRetry, type AttemptOutcome } from "../core/proxy/retry.ts";
 import {
+  budgetUsage,
   createRetryBudget,
   recordRequest,
   tryAcquireRetry,
   type RetryBudget,
   type RetryBudgetSettings,
 } from "../core/proxy/retry-budget.ts";
+import {
+  clientMayRetry,
+  countClientRetry,
+  createClientRetryShare,
+  type ClientShareSettings,
+} from "../core/proxy/client-retry-share.ts";
 import type { OriginRecord } from "../core/model.ts";
 import { targetUrl } from "../core/proxy/target-url.ts";
 
@@ -43,6 +50,8 @@ export interface ProxyContext {
   readonly info: ForwardInfo;
   /** The routing table's epoch (a debug header). */
   readonly epoch: number;
+  /** The client address's hash: its share of the retry budget is counted by it. */
+  readonly clientHash: number;
   /** The pool an origin belongs to (a debug header; "" is the catch-all pool). */
   readonly poolOf?: (originId: string) => string;
 }
@@ -54,10 +63,12 @@ const DEFAULT_DEPS: ProxyDeps = { fetch: (input, init) => fetch(input, init), no
 
 // Per isolate: retries in the last window against requests in it.
 let budget: RetryBudget = createRetryBudget();
+let shares = createClientRetryShare();
 
 /** Forgets the retry budget (tests only: module scope outlives a test). */
 export function resetRetryBudget(): void {
   budget = createRetryBudget();
+  shares = createClientRetryShare();
 }
 
 /** A short error response: no origin URL, no stack trace. */
@@ -90,7 +101,7 @@ export async function proxyRequest(
   const headers = originHeaders(request, context);
   if (isWebSocketUpgrade(request)) return proxyWebSocket(request, url, candidates[0]!, headers, context, deps);
 
-  recordRequest(budget, budgetSettings(settings), deps.now());
+  recordRequest(budget, budgetSettings(settings).value, deps.now());
   const method = request.method;
   const body = prepareBody(request, settings);
   const payload = body.buffered === null ? body.stream : await body.buffered;
@@ -133,7 +144,7 @@ export async function proxyRequest(
     const retry =
       i < tries - 1 &&
       shouldRetry(method, outcome, body.replayable) &&
-      tryAcquireRetry(budget, budgetSettings(settings), deps.now());
+      acquireRetry(settings, context.clientHash, deps.now());
     if (response !== null && !retry) return { response: clientResponse(response, method, context, attempts), attempts };
     if (!retry) break;
     // Free the connection before the next attempt (at most six per request are open at once).
@@ -247,16 +258,26 @@ function clientResponse(
   });
 }
 
-let budgetOf: { settings: Settings; value: RetryBudgetSettings } | null = null;
+/** One retry from the isolate's budget, if the client has not used up its share of it. */
+function acquireRetry(settings: Settings, clientHash: number, now: number): boolean {
+  const { value, share } = budgetSettings(settings);
+  if (!clientMayRetry(shares, clientHash, budgetUsage(budget, value, now).allowed, share, now)) return false;
+  if (!tryAcquireRetry(budget, value, now)) return false;
+  countClientRetry(shares, clientHash, share, now);
+  return true;
+}
 
-function budgetSettings(settings: Settings): RetryBudgetSettings {
+let budgetOf: { settings: Settings; value: RetryBudgetSettings; share: ClientShareSettings } | null = null;
+
+function budgetSettings(settings: Settings): { value: RetryBudgetSettings; share: ClientShareSettings } {
   if (budgetOf?.settings !== settings) {
     const value = {
       percent: settings.retryBudgetPercent,
       minRetries: settings.retryBudgetMin,
       windowMs: settings.retryBudgetWindowMs,
     };
-    budgetOf = { settings, value };
+    const share = { percent: settings.retryBudgetClientPercent, windowMs: settings.retryBudgetWindowMs };
+    budgetOf = { settings, value, share };
   }
-  return budgetOf.value;
+  return budgetOf;
 }

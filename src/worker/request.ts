@@ -48,6 +48,9 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
   // AFFINITY_KEY: a header, cookie or path key when configured and present, else the address.
   const sourced = sourceKeyHash(settings.affinity, request.headers, url.pathname);
   const keyHash = sourced ?? xxh32(key.bytes);
+  // Who the client is, for its share of the retry budget, passive health and the hot prefixes:
+  // always its address, since a header or cookie key (AFFINITY_KEY) is the client's to vary.
+  const addressHash = sourced === null ? keyHash : xxh32(key.bytes);
   // request.cf is read only with regional pools: the getter costs a deserialization per request.
   const order =
     cached.table.pools.length > 1 ? poolOrder(cached.table, request.cf as ClientLocation | undefined) : null;
@@ -58,6 +61,7 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
   const { response, attempts } = await proxyRequest(request, url, candidates, {
     settings,
     epoch: cached.table.epoch,
+    clientHash: addressHash,
     // Only for the debug header: no closure on the request path otherwise.
     ...(settings.debugHeaders
       ? {
@@ -73,7 +77,7 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
     },
   });
   if (attempts.length > 0) {
-    recordAttempts(attempts);
+    recordAttempts(attempts, addressHash);
     // The hooks are built only when a report is due (rarely: after failures, once per interval).
     if (reportDue(settings))
       flushReports(env, settings, ctx, {
@@ -84,6 +88,6 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
   }
   // Per-isolate rates and hot client prefixes for the status page: O(1), no allocation. The hot
   // prefixes are client addresses, so they are counted by the address's hash whatever AFFINITY_KEY is.
-  countRequest(key, sourced === null ? keyHash : xxh32(key.bytes), response.status);
+  countRequest(key, addressHash, response.status);
   return response;
 }

@@ -217,7 +217,14 @@ describe("probe rounds", () => {
 });
 
 describe("passive reports", () => {
-  const fail = (id: string, failures: number) => ({ id, successes: 0, failures, trailingFailures: failures });
+  // From three client addresses, as EJECT_MIN_CLIENTS' default asks.
+  const fail = (id: string, failures: number) => ({
+    id,
+    successes: 0,
+    failures,
+    trailingFailures: failures,
+    clients: [1, 2, 3],
+  });
 
   test("5 consecutive failures merged from several reports eject an origin and bump the epoch", async () => {
     const r = await rig();
@@ -227,6 +234,17 @@ describe("passive reports", () => {
     expect((await r.view("alpha")).ejectedUntil).toBeNull();
     const answer = await r.stub.report([fail("alpha", 1)]);
     expect(answer.epoch).toBe(epoch + 1);
+    expect((await r.view("alpha")).ejectedUntil).toBe(r.time() + 30_000);
+  });
+
+  test("failures from one client address never eject, however many isolates report them", async () => {
+    const r = await rig();
+    const epoch = (await r.stub.getSnapshot()).epoch;
+    for (let i = 0; i < 20; i++) await r.stub.report([{ ...fail("alpha", 50), clients: [0xbad] }]);
+    expect((await r.view("alpha")).ejectedUntil).toBeNull();
+    expect((await r.stub.getSnapshot()).epoch).toBe(epoch);
+    // Two more addresses failing make it a real outage.
+    await r.stub.report([{ ...fail("alpha", 1), clients: [0xbad, 0xc0ffee, 0xf00d] }]);
     expect((await r.view("alpha")).ejectedUntil).toBe(r.time() + 30_000);
   });
 
@@ -246,7 +264,7 @@ describe("passive reports", () => {
   test("a success in between resets the count to the failures after it", async () => {
     const r = await rig();
     await r.stub.report([fail("alpha", 4)]);
-    await r.stub.report([{ id: "alpha", successes: 1, failures: 3, trailingFailures: 2 }]);
+    await r.stub.report([{ id: "alpha", successes: 1, failures: 3, trailingFailures: 2, clients: [1, 2, 3] }]);
     await r.stub.report([fail("alpha", 2)]);
     expect((await r.view("alpha")).ejectedUntil).toBeNull();
     await r.stub.report([fail("alpha", 1)]);
@@ -275,10 +293,10 @@ describe("passive reports", () => {
     const r = await rig();
     const before = await r.stub.getSnapshot();
     await r.stub.report([
-      { id: "alpha", successes: -1, failures: 9, trailingFailures: 9 },
-      { id: "alpha", successes: 0, failures: 2, trailingFailures: 5 },
-      { id: "zulu", successes: 0, failures: 9, trailingFailures: 9 },
-      { id: "bravo", successes: 0, failures: Number.NaN, trailingFailures: 0 },
+      { id: "alpha", successes: -1, failures: 9, trailingFailures: 9, clients: [] },
+      { id: "alpha", successes: 0, failures: 2, trailingFailures: 5, clients: [] },
+      { id: "zulu", successes: 0, failures: 9, trailingFailures: 9, clients: [] },
+      { id: "bravo", successes: 0, failures: Number.NaN, trailingFailures: 0, clients: [] },
     ] as never);
     expect(await r.stub.getSnapshot()).toEqual(before);
   });

@@ -46,6 +46,12 @@ export interface Settings {
   readonly retryBudgetPercent: number;
   readonly retryBudgetMin: number;
   readonly retryBudgetWindowMs: number;
+  /** RETRY_BUDGET_CLIENT_PERCENT: one client's share of the retry allowance (core/proxy/client-retry-share.ts). */
+  readonly retryBudgetClientPercent: number;
+  /** EJECT_MIN_CLIENTS: distinct client addresses whose requests must fail before passive ejection. */
+  readonly ejectMinClients: number;
+  /** ADMIN_TIMEOUT_MS: how long the admin API waits for the Durable Object before answering 503. */
+  readonly adminTimeoutMs: number;
   readonly debugHeaders: boolean;
   readonly viaPseudonym: string;
   /** LOCATION_CACHE: isolates of one location share the snapshot through the Cache API. */
@@ -106,6 +112,7 @@ export const INTEGER_SETTINGS: readonly IntegerSetting[] = [
   setting("EJECT_MAX_MS", "ejectMaxMs", HEALTH.ejectMaxMs, 100, 86_400_000),
   setting("EJECT_MAX_PERCENT", "ejectMaxPercent", HEALTH.ejectMaxPercent, 0, 100),
   setting("EJECT_WINDOW_MS", "ejectWindowMs", HEALTH.ejectWindowMs, 100, 3_600_000),
+  setting("EJECT_MIN_CLIENTS", "ejectMinClients", HEALTH.ejectMinClients, 1, 16),
   setting("PANIC_THRESHOLD_PERCENT", "panicPercent", 50, 0, 100),
   setting("SLOW_START_MS", "slowStartMs", 30_000, 0, 3_600_000),
   setting("DRAIN_MS", "drainMs", 60_000, 0, 86_400_000),
@@ -121,8 +128,13 @@ export const INTEGER_SETTINGS: readonly IntegerSetting[] = [
   setting("RETRY_BUDGET_PERCENT", "retryBudgetPercent", 50, 0, 100),
   setting("RETRY_BUDGET_MIN", "retryBudgetMin", 10, 0, 1_000),
   setting("RETRY_BUDGET_WINDOW_MS", "retryBudgetWindowMs", 10_000, 1_000, 600_000),
+  // One client (address) may take at most this share of the allowance, so a client sending
+  // failing requests cannot spend the retries other clients' failovers need.
+  setting("RETRY_BUDGET_CLIENT_PERCENT", "retryBudgetClientPercent", 20, 1, 100),
   // Admin API: one origin per body, so 16 KiB is ample; the cap bounds what an isolate buffers.
   setting("ADMIN_MAX_BODY_BYTES", "adminMaxBodyBytes", 16_384, 256, 1_048_576),
+  // Every Durable Object call of the admin API is bounded: a hung object gives 503, not a hang.
+  setting("ADMIN_TIMEOUT_MS", "adminTimeoutMs", 10_000, 100, 60_000),
 ];
 
 /** Parses the settings from the Worker's variables; a missing or empty variable takes its default. */

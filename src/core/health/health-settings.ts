@@ -12,5 +12,6 @@ export function pickHealthSettings(settings: Settings): HealthSettings {
     ejectMaxMs: settings.ejectMaxMs,
     ejectMaxPercent: settings.ejectMaxPercent,
     ejectWindowMs: settings.ejectWindowMs,
+    ejectMinClients: settings.ejectMinClients,
   };
 }

@@ -25,6 +25,12 @@ export interface HealthSettings {
    * isolates never arrive to break a run: time has to.
    */
   readonly ejectWindowMs: number;
+  /**
+   * Distinct client addresses whose requests must be among the failures before an ejection: one
+   * client sending requests that fail (a path its origin answers with 503) must not be able to
+   * take the origin out, and so move every other client on it.
+   */
+  readonly ejectMinClients: number;
 }
 
 /** The defaults, taken from HAProxy's `check` and Envoy's outlier detection (sources on each line). */
@@ -36,6 +42,7 @@ export const DEFAULT_HEALTH_SETTINGS: HealthSettings = {
   ejectMaxMs: 300_000, // Envoy max_ejection_time: default 300s
   ejectMaxPercent: 10, // Envoy max_ejection_percent: default 10, "will eject at least one host regardless"
   ejectWindowMs: 10_000, // ours: Envoy counts per proxy and sees every success, so it needs none
+  ejectMinClients: 3, // ours: Envoy trusts its own clients; ours are anyone on the internet
 };
 
 /** What the Durable Object stores per origin. */
@@ -52,6 +59,8 @@ export interface HealthRecord {
   readonly error: string | null;
   /** Consecutive failed client requests, merged over isolates. */
   readonly passiveFailures: number;
+  /** Hashes of the client addresses among the run's failures (distinct, at most MAX_REPORT_CLIENTS). */
+  readonly failingClients?: readonly number[];
   /** When the last failure report arrived (the run expires ejectWindowMs after it). */
   readonly lastFailureReportAt?: number | null;
   readonly ejectedUntil: number | null;
@@ -95,6 +104,8 @@ export interface TrafficReport {
   readonly failures: number;
   /** Failures after the isolate's last success (all of them when there was none). */
   readonly trailingFailures: number;
+  /** Hashes (32-bit) of the client addresses behind the trailing failures: distinct, at most MAX_REPORT_CLIENTS. */
+  readonly clients: readonly number[];
 }
 
 /** How many origins are ejected now, out of how many active ones (the ejection budget is shared). */
@@ -105,6 +116,9 @@ export interface EjectionBudget {
 
 /** Largest count one report may carry; it also caps the merged count, so sums stay exact integers. */
 export const MAX_REPORT_COUNT = 1e9;
+
+/** Most client hashes one report or record holds: enough for EJECT_MIN_CLIENTS (at most 16). */
+export const MAX_REPORT_CLIENTS = 16;
 
 /** Applies one probe result: rise / fall for the status; a pass also ends an ejection early. */
 export function applyProbe(health: HealthRecord, result: ProbeResult, settings: HealthSettings): HealthChange {
@@ -155,11 +169,19 @@ export function applyReport(
   // A success anywhere breaks the run: only the failures after this isolate's last success are
   // still consecutive. Reports arrive one by one, so "consecutive" is over their arrival order.
   const last = health.lastFailureReportAt ?? null;
-  const prior = last !== null && now - last > nonNegative(settings.ejectWindowMs) ? 0 : health.passiveFailures;
-  const passiveFailures =
-    report.successes > 0 ? report.trailingFailures : Math.min(prior + report.failures, MAX_REPORT_COUNT);
-  const withCount = { ...health, passiveFailures, lastFailureReportAt: report.failures > 0 ? now : last };
+  const expired = last !== null && now - last > nonNegative(settings.ejectWindowMs);
+  const prior = expired ? 0 : health.passiveFailures;
+  const fresh = report.successes > 0;
+  const passiveFailures = fresh ? report.trailingFailures : Math.min(prior + report.failures, MAX_REPORT_COUNT);
+  const failingClients = union(fresh || expired ? [] : (health.failingClients ?? []), report.clients);
+  const withCount = {
+    ...health,
+    passiveFailures,
+    failingClients,
+    lastFailureReportAt: report.failures > 0 ? now : last,
+  };
   if (passiveFailures < threshold(settings.ejectAfter)) return { health: withCount, changed: false };
+  if (failingClients.length < threshold(settings.ejectMinClients)) return { health: withCount, changed: false };
   // Without budget the count is kept: a later report ejects once another ejection has ended.
   if (!(budget.ejectedNow < maxEjected(budget.total, settings.ejectMaxPercent))) {
     return { health: withCount, changed: false };
@@ -170,7 +192,13 @@ export function applyReport(
   // otherwise each ejection of the streak lasts one base longer (Envoy: base × times ejected).
   const quiet = health.ejectedUntil === null || now - health.ejectedUntil > maxMs;
   const ejections = (quiet ? 0 : health.ejections) + 1;
-  const next = { ...withCount, passiveFailures: 0, ejections, ejectedUntil: now + Math.min(baseMs * ejections, maxMs) };
+  const next = {
+    ...withCount,
+    passiveFailures: 0,
+    failingClients: [],
+    ejections,
+    ejectedUntil: now + Math.min(baseMs * ejections, maxMs),
+  };
   return { health: next, changed: !sameView(health, next) };
 }
 
@@ -209,13 +237,32 @@ export function toView(health: HealthRecord): HealthView {
   return { status: health.status, ejectedUntil: health.ejectedUntil, recoveredAt: health.recoveredAt };
 }
 
-/** Checks a report from an isolate (never trusted): non-negative integers up to 1e9, trailingFailures ≤ failures. */
+/**
+ * Checks a report from an isolate (never trusted): non-negative integers up to 1e9,
+ * trailingFailures ≤ failures, and at most MAX_REPORT_CLIENTS client hashes (32-bit integers;
+ * a report without them, from an older Worker, names no client).
+ */
 export function validateReport(value: unknown): TrafficReport | null {
   if (typeof value !== "object" || value === null) return null;
-  const { successes, failures, trailingFailures } = value as Record<string, unknown>;
+  const { successes, failures, trailingFailures, clients = [] } = value as Record<string, unknown>;
   if (!isCount(successes) || !isCount(failures) || !isCount(trailingFailures)) return null;
   if (trailingFailures > failures) return null;
-  return { successes, failures, trailingFailures };
+  if (!Array.isArray(clients) || clients.length > MAX_REPORT_CLIENTS || !clients.every(isHash)) return null;
+  return { successes, failures, trailingFailures, clients: union([], clients as number[]) };
+}
+
+/** The distinct hashes of both lists, at most MAX_REPORT_CLIENTS (the first ones kept). */
+function union(a: readonly number[], b: readonly number[]): number[] {
+  const out = [...a];
+  for (const hash of b) {
+    if (out.length >= MAX_REPORT_CLIENTS) break;
+    if (!out.includes(hash)) out.push(hash);
+  }
+  return out;
+}
+
+function isHash(value: unknown): boolean {
+  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 0xffff_ffff;
 }
 
 function isCount(value: unknown): value is number {

@@ -3,6 +3,7 @@ import { describe, expect, test } from "vitest";
 import {
   DEFAULT_HEALTH_SETTINGS,
   INITIAL_HEALTH,
+  MAX_REPORT_CLIENTS,
   MAX_REPORT_COUNT,
   applyProbe,
   applyReport,
@@ -24,6 +25,8 @@ const SECOND = 1_000;
 const T0 = 1_700_000_000_000;
 // Plenty of budget: one origin of a hundred, nothing ejected yet.
 const ROOM: EjectionBudget = { ejectedNow: 0, total: 100 };
+// Failures from three client addresses: EJECT_MIN_CLIENTS' default.
+const CLIENTS = [0x11, 0x22, 0x33];
 
 /** A fake clock: time only moves when a test says so. */
 function fakeClock(start = T0) {
@@ -42,7 +45,7 @@ const fail = (at: number, error: string | null = "status 503 not in 200-399"): P
   latencyMs: 40,
   error,
 });
-const failures = (n: number): TrafficReport => ({ successes: 0, failures: n, trailingFailures: n });
+const failures = (n: number): TrafficReport => ({ successes: 0, failures: n, trailingFailures: n, clients: CLIENTS });
 
 const LETTER = { unknown: "?", up: "U", down: "D" } as const;
 
@@ -66,7 +69,7 @@ function withSettings(overrides: Partial<HealthSettings>): HealthSettings {
 }
 
 describe("defaults", () => {
-  test("are HAProxy rise 2 fall 3 and Envoy consecutive_5xx 5, 30 s base, 300 s max, 10 %", () => {
+  test("are HAProxy rise 2 fall 3 and Envoy consecutive_5xx 5, 30 s base, 300 s max, 10 %, 3 clients", () => {
     expect(DEFAULT_HEALTH_SETTINGS).toEqual({
       rise: 2,
       fall: 3,
@@ -75,6 +78,7 @@ describe("defaults", () => {
       ejectMaxMs: 300_000,
       ejectMaxPercent: 10,
       ejectWindowMs: 10_000,
+      ejectMinClients: 3,
     });
   });
 
@@ -271,14 +275,14 @@ describe("property: probe status against a reference model", () => {
 describe("applyReport: counting consecutive failures", () => {
   // [passiveFailures before, report, passiveFailures after]; ejectAfter 5 and no ejection in these rows.
   test.each([
-    [0, { successes: 0, failures: 0, trailingFailures: 0 }, 0],
-    [0, { successes: 0, failures: 3, trailingFailures: 3 }, 3],
-    [3, { successes: 0, failures: 1, trailingFailures: 1 }, 4],
-    [3, { successes: 2, failures: 1, trailingFailures: 1 }, 1],
-    [3, { successes: 1, failures: 4, trailingFailures: 0 }, 0],
-    [4, { successes: 1, failures: 0, trailingFailures: 0 }, 0],
+    [0, { successes: 0, failures: 0, trailingFailures: 0, clients: CLIENTS }, 0],
+    [0, { successes: 0, failures: 3, trailingFailures: 3, clients: CLIENTS }, 3],
+    [3, { successes: 0, failures: 1, trailingFailures: 1, clients: CLIENTS }, 4],
+    [3, { successes: 2, failures: 1, trailingFailures: 1, clients: CLIENTS }, 1],
+    [3, { successes: 1, failures: 4, trailingFailures: 0, clients: CLIENTS }, 0],
+    [4, { successes: 1, failures: 0, trailingFailures: 0, clients: CLIENTS }, 0],
     // 4 + 9 would eject, but a success came in between: only the trailing 4 are consecutive.
-    [4, { successes: 3, failures: 9, trailingFailures: 4 }, 4],
+    [4, { successes: 3, failures: 9, trailingFailures: 4, clients: CLIENTS }, 4],
   ])("%i, then %j → %i", (before, report, after) => {
     const start: HealthRecord = { ...INITIAL_HEALTH, status: "up", passiveFailures: before };
     const { health, changed } = applyReport(start, report, S, T0, ROOM);
@@ -289,7 +293,13 @@ describe("applyReport: counting consecutive failures", () => {
 
   test("a success resets the count to the report's trailing failures, which can then eject", () => {
     const start: HealthRecord = { ...INITIAL_HEALTH, status: "up", passiveFailures: 4 };
-    const { health, changed } = applyReport(start, { successes: 1, failures: 6, trailingFailures: 5 }, S, T0, ROOM);
+    const { health, changed } = applyReport(
+      start,
+      { successes: 1, failures: 6, trailingFailures: 5, clients: CLIENTS },
+      S,
+      T0,
+      ROOM,
+    );
     expect(changed).toBe(true);
     expect(health.ejectedUntil).toBe(T0 + 30_000);
   });
@@ -319,7 +329,7 @@ describe("applyReport: counting consecutive failures", () => {
 });
 
 describe("applyReport: the failure window", () => {
-  const failures = (n: number): TrafficReport => ({ successes: 0, failures: n, trailingFailures: n });
+  const failures = (n: number): TrafficReport => ({ successes: 0, failures: n, trailingFailures: n, clients: CLIENTS });
 
   test("a run of failures is forgotten once no failure report arrived for longer than ejectWindowMs", () => {
     let h = applyReport(INITIAL_HEALTH, failures(4), S, T0, ROOM).health;
@@ -337,7 +347,7 @@ describe("applyReport: the failure window", () => {
 
   test("a success-only report does NOT restart the window", () => {
     let h = applyReport(INITIAL_HEALTH, failures(4), S, T0, ROOM).health;
-    h = applyReport(h, { successes: 3, failures: 0, trailingFailures: 0 }, S, T0 + 1, ROOM).health;
+    h = applyReport(h, { successes: 3, failures: 0, trailingFailures: 0, clients: CLIENTS }, S, T0 + 1, ROOM).health;
     expect(h.lastFailureReportAt).toBe(T0);
   });
 });
@@ -519,10 +529,10 @@ describe("applyReport: the ejection budget", () => {
 
 describe("applyReport: untrusted and odd input", () => {
   test.each([
-    { successes: -1, failures: 5, trailingFailures: 5 },
-    { successes: 0, failures: 5.5, trailingFailures: 5 },
-    { successes: 0, failures: NaN, trailingFailures: 0 },
-    { successes: 0, failures: 5, trailingFailures: 6 },
+    { successes: -1, failures: 5, trailingFailures: 5, clients: CLIENTS },
+    { successes: 0, failures: 5.5, trailingFailures: 5, clients: CLIENTS },
+    { successes: 0, failures: NaN, trailingFailures: 0, clients: CLIENTS },
+    { successes: 0, failures: 5, trailingFailures: 6, clients: CLIENTS },
   ])("an invalid report %j is ignored", (report) => {
     const up: HealthRecord = { ...INITIAL_HEALTH, status: "up", passiveFailures: 2 };
     const change = applyReport(up, report, S, T0, ROOM);
@@ -624,7 +634,7 @@ describe("validateReport", () => {
     [{ successes: 10, failures: 4, trailingFailures: 2 }],
     [{ successes: 0, failures: MAX_REPORT_COUNT, trailingFailures: MAX_REPORT_COUNT }],
   ])("accepts %j", (report) => {
-    expect(validateReport(report)).toEqual(report);
+    expect(validateReport(report)).toEqual({ ...report, clients: [] });
   });
 
   test("returns only the three counts (extra fields from an isolate are dropped)", () => {
@@ -632,6 +642,7 @@ describe("validateReport", () => {
       successes: 1,
       failures: 2,
       trailingFailures: 2,
+      clients: [],
     });
   });
 
@@ -652,7 +663,74 @@ describe("validateReport", () => {
     ["trailing above failures", { successes: 0, failures: 2, trailingFailures: 3 }],
     ["a count above 1e9", { successes: MAX_REPORT_COUNT + 1, failures: 0, trailingFailures: 0 }],
     ["an unsafe integer", { successes: 0, failures: 2 ** 53, trailingFailures: 0 }],
+    ["clients not a list", { successes: 0, failures: 1, trailingFailures: 1, clients: "1" }],
+    ["a client hash above 32 bits", { successes: 0, failures: 1, trailingFailures: 1, clients: [2 ** 32] }],
+    ["a negative client hash", { successes: 0, failures: 1, trailingFailures: 1, clients: [-1] }],
+    ["17 client hashes", { successes: 0, failures: 1, trailingFailures: 1, clients: [...Array(17).keys()] }],
   ])("rejects %s", (_, value) => {
     expect(validateReport(value)).toBeNull();
+  });
+});
+
+describe("applyReport: failures from several clients (EJECT_MIN_CLIENTS)", () => {
+  const up: HealthRecord = { ...INITIAL_HEALTH, status: "up" };
+  const from = (n: number, clients: number[]): TrafficReport => ({
+    successes: 0,
+    failures: n,
+    trailingFailures: n,
+    clients,
+  });
+
+  test("any number of failures from one client never ejects", () => {
+    let h = up;
+    for (let i = 0; i < 50; i++) h = applyReport(h, from(20, [0xabc]), S, T0 + i * 100, ROOM).health;
+    expect(h.passiveFailures).toBe(1_000);
+    expect(h.ejectedUntil).toBeNull();
+    expect(h.failingClients).toEqual([0xabc]);
+  });
+
+  test("clients add up over reports: the third distinct one ejects", () => {
+    const a = applyReport(up, from(5, [1]), S, T0, ROOM);
+    const b = applyReport(a.health, from(5, [2, 1]), S, T0 + 1, ROOM);
+    expect(b.health.ejectedUntil).toBeNull();
+    expect(b.health.failingClients).toEqual([1, 2]);
+    const c = applyReport(b.health, from(1, [3]), S, T0 + 2, ROOM);
+    expect(c.changed).toBe(true);
+    expect(c.health.ejectedUntil).toBe(T0 + 2 + S.ejectBaseMs);
+    expect(c.health.failingClients).toEqual([]);
+  });
+
+  test("a success forgets the clients before it; an expired run forgets them too", () => {
+    const a = applyReport(up, from(5, [1, 2]), S, T0, ROOM).health;
+    const b = applyReport(a, { successes: 1, failures: 1, trailingFailures: 1, clients: [3] }, S, T0 + 1, ROOM).health;
+    expect(b.failingClients).toEqual([3]);
+    const c = applyReport(b, from(5, [4]), S, T0 + 2 + S.ejectWindowMs, ROOM).health;
+    expect(c.failingClients).toEqual([4]);
+  });
+
+  test("a record stored before clients were counted (no failingClients) merges", () => {
+    const old = { ...up, passiveFailures: 4 } as HealthRecord;
+    expect(applyReport(old, from(1, [1, 2, 3]), S, T0, ROOM).health.ejectedUntil).toBe(T0 + S.ejectBaseMs);
+  });
+
+  test("EJECT_MIN_CLIENTS = 1 restores ejection by failures alone", () => {
+    const one = { ...S, ejectMinClients: 1 };
+    expect(applyReport(up, from(5, [7]), one, T0, ROOM).health.ejectedUntil).toBe(T0 + S.ejectBaseMs);
+  });
+
+  test("property: the stored clients are distinct and at most MAX_REPORT_CLIENTS", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: MAX_REPORT_CLIENTS }), { maxLength: 20 }),
+        (lists) => {
+          const never = { ...S, ejectAfter: 1_000 };
+          let h = up;
+          for (const list of lists) h = applyReport(h, from(1, list), never, T0, ROOM).health;
+          const held = h.failingClients ?? [];
+          expect(new Set(held).size).toBe(held.length);
+          expect(held.length).toBeLessThanOrEqual(MAX_REPORT_CLIENTS);
+        },
+      ),
+    );
   });
 });
