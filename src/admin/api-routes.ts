@@ -11,8 +11,8 @@ import {
   parseStateBody,
   parseUpdateBody,
   type AdminChange,
-  type AdminUrlRules,
 } from "../core/admin/admin.ts";
+import type { AdminUrlRules } from "../core/admin/url-rules.ts";
 
 import type { Result } from "../core/result.ts";
 import type { Settings } from "../core/config/settings.ts";

@@ -8,49 +8,7 @@ import { type OriginConfig, poolOf, type AdminState, type OriginRecord, type Reg
 import { walkRing } from "../ring/ring.ts";
 import { ringFromLayout, type SlotLayout } from "../ring/slot-layout.ts";
 import { parseRegions } from "../config/regions.ts";
-
-/** How strict the API is about origin URLs (README "Admin API"). */
-export interface AdminUrlRules {
-  /** ADMIN_ALLOW_LOCAL_ORIGINS: local development only; lifts every rule below except "no userinfo". */
-  readonly allowLocal: boolean;
-  /** ADMIN_ALLOWED_PORTS: explicit ports an origin URL may name (443 is https's own). */
-  readonly allowedPorts: readonly number[];
-}
-
-// Names that resolve to the machine itself or to a private network, by convention or by RFC:
-// localhost (RFC 6761), .local (mDNS, RFC 6762), .internal (ICANN 2024 reservation), .home.arpa
-// (RFC 8375), .lan and .intranet (common private suffixes).
-const PRIVATE_SUFFIXES = ["localhost", "local", "internal", "home.arpa", "lan", "intranet"];
-
-/**
- * Why `text` may not be an origin URL entered through the admin API, or null when it may.
- * Checked after the WHATWG URL parser has normalized it, so `http://2130706433/` (which it reads
- * as 127.0.0.1) is seen as the IP literal it is.
- */
-export function checkAdminUrl(text: string, rules: AdminUrlRules): string | null {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return "is not a URL";
-  }
-  if (url.username !== "" || url.password !== "") return "must not contain a user name or password";
-  if (rules.allowLocal) return null;
-  if (url.protocol !== "https:") return "must use https (ADMIN_ALLOW_LOCAL_ORIGINS allows http for local development)";
-  const host = url.hostname.toLowerCase();
-  if (host.startsWith("[") || /^\d+\.\d+\.\d+\.\d+$/.test(host)) {
-    return "must name a host, not an IP address (a deployed Worker cannot fetch IP addresses)";
-  }
-  if (!host.includes(".")) return "must be a fully qualified host name";
-  const bare = host.endsWith(".") ? host.slice(0, -1) : host;
-  for (const suffix of PRIVATE_SUFFIXES) {
-    if (bare === suffix || bare.endsWith(`.${suffix}`)) return `must not be a local or private name (.${suffix})`;
-  }
-  if (url.port !== "" && !rules.allowedPorts.includes(Number(url.port))) {
-    return `port ${url.port} is not in ADMIN_ALLOWED_PORTS (${rules.allowedPorts.join(", ")})`;
-  }
-  return null;
-}
+import { checkAdminUrl, type AdminUrlRules } from "./url-rules.ts";
 
 /** One mutation of the origin set, as the Durable Object applies it. */
 export type AdminChange =

@@ -1,11 +1,10 @@
 import { describe, expect, test } from "vitest";
+import { checkAdminUrl, type AdminUrlRules } from "../../../src/core/admin/url-rules.ts";
 import {
-  checkAdminUrl,
   parseAddBody,
   parseStateBody,
   parseUpdateBody,
   previewChange,
-  type AdminUrlRules,
   type Preview,
   type PreviewSide,
 } from "../../../src/core/admin/admin.ts";
@@ -34,6 +33,9 @@ describe("checkAdminUrl", () => {
     ["HTTPS://Origin.Example.COM", null],
     ["https://xn--bcher-kva.example", null],
     ["https://origin.example.com.", null],
+    ["https://a-b.example.com", null],
+    ["https://3com.example", null],
+    [`https://${"a".repeat(63)}.example.com`, null],
   ])("accepts %s", (url, expected) => {
     expect(checkAdminUrl(url, STRICT)).toBe(expected);
   });
@@ -55,7 +57,19 @@ describe("checkAdminUrl", () => {
     ["https://[2001:db8::1]:443", "IP address"],
     ["https://[::ffff:127.0.0.1]", "IP address"],
     ["https://localhost", "fully qualified"],
-    ["https://localhost.", "local or private"],
+    ["https://localhost.", "fully qualified"],
+    // RFC 1123 (issue 16): one label with a final dot, empty labels, hyphens at a label's edge.
+    ["https://vm.", "fully qualified"],
+    ["https://runsc.", "fully qualified"],
+    ["https://localhost..", "RFC 1123"],
+    ["https://a..example.com", "RFC 1123"],
+    ["https://-a.example.com", "RFC 1123"],
+    ["https://a-.example.com", "RFC 1123"],
+    ["https://a_b.example.com", "RFC 1123"],
+    [`https://${"a".repeat(64)}.example.com`, "RFC 1123"],
+    [`https://${"abcdefghi.".repeat(25)}example.com`, "RFC 1123"],
+    ["https://localhost.localdomain", "local or private"],
+    ["https://origin.123", "not a URL"], // the WHATWG parser itself refuses a numeric last label
     ["https://api.localhost", "local or private"],
     ["https://printer.local", "local or private"],
     ["https://db.corp.internal", "local or private"],
