@@ -7,7 +7,8 @@
 import { Hono } from "hono";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import type { AppEnv, StatusContext } from "./app-env.ts";
-import { registerLogin, requireAccess } from "./auth.ts";
+import { requireAccess } from "./auth.ts";
+import { registerLogin } from "./login.ts";
 import { registerAdminRoutes } from "./api-routes.ts";
 import { statusJson } from "../status/status-json.ts";
 import { statusPage } from "../status/status-page.ts";

@@ -38,6 +38,7 @@ import type {
   StoreSnapshot,
 } from "./protocol.ts";
 import { migrate } from "./schema.ts";
+import { isSessionRevoked, revokeSession } from "./session-rows.ts";
 import { buildUpdate, listAdminOrigins, readSnapshot, readStoreHealth } from "./snapshot.ts";
 import type { StoreHost } from "./store-host.ts";
 import { mergeReport } from "./traffic-reports.ts";
@@ -112,6 +113,18 @@ export class RingStore extends DurableObject<Vars> {
   /** How many calls of each kind this instance has served since it started (in memory only). */
   async callCounts(): Promise<CallCounts> {
     return this.calls.read();
+  }
+
+  /** Ends a status-page session before its cookie expires (session-rows.ts); `sid` is 32 hex digits. */
+  async revokeSession(sid: string, expiresAt: number): Promise<boolean> {
+    if (!/^[0-9a-f]{32}$/.test(sid) || !Number.isSafeInteger(expiresAt)) return false;
+    revokeSession(this.ctx.storage.sql, sid, Math.min(expiresAt, this.now() + 86_400_000), this.now());
+    return true;
+  }
+
+  /** True when the session was logged out. */
+  async sessionRevoked(sid: string): Promise<boolean> {
+    return typeof sid === "string" && isSessionRevoked(this.ctx.storage.sql, sid);
   }
 
   /** Every origin's full health record, for the status route. */

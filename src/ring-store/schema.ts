@@ -109,6 +109,12 @@ export const MIGRATIONS: readonly Migration[] = [
       sql.exec("DROP TABLE layout");
     },
   },
+  {
+    id: 8,
+    description: "revoked status-page sessions (logout)",
+    run: (sql) =>
+      sql.exec("CREATE TABLE IF NOT EXISTS revoked_sessions (sid TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)"),
+  },
 ];
 
 /** The tables the steps leave behind; a stored id is trusted only while they are all there. */

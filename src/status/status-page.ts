@@ -13,7 +13,7 @@
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import type { AppEnv } from "../admin/app-env.ts";
-import { SESSION_COOKIE } from "../admin/auth.ts";
+import { SESSION_COOKIE } from "../admin/session.ts";
 import { isolateIdentity, isolateTraffic } from "../worker/isolate-traffic.ts";
 import { healthDetail } from "./health-detail.ts";
 import { noOriginsBanner } from "./page/banners.ts";

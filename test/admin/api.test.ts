@@ -202,6 +202,10 @@ describe("authentication", () => {
     ["unset", undefined],
     ["empty", ""],
     ["shorter than 16 characters", "short-token"],
+    ["predictable (one letter repeated)", "aaaaaaaaaaaaaaaa"],
+    ["predictable (two letters)", "abababababababababababab"],
+    ["with a space (no bearer header can carry it)", "test admin token 0123456789abcdef"],
+    ["with a tab", "test\tadmin-token-0123456789abcdef"],
   ])("with ADMIN_TOKEN %s the admin API is closed: every call is 403 and changes nothing", async (_, secret) => {
     const closed = { ADMIN_TOKEN: secret };
     for (const [path, init] of mutations) {
@@ -287,11 +291,13 @@ describe("the login cookie (status page)", () => {
   test("a tampered or expired cookie is refused", async () => {
     const cookie = cookieOf(await login(TOKEN));
     const [name, value] = cookie.split("=") as [string, string];
-    const [expires, mac] = value.split(".") as [string, string];
-    const tampered = `${name}=${Number(expires) + 1}.${mac}`;
+    const [expires, sid, mac] = value.split(".") as [string, string, string];
+    const tampered = `${name}=${Number(expires) + 1}.${sid}.${mac}`;
     expect((await call("/__lb/api/origins", { headers: { cookie: tampered } })).status).toBe(401);
-    const old = `${name}=${Math.floor(Date.now() / 1000) - 10}.${mac}`;
+    const old = `${name}=${Math.floor(Date.now() / 1000) - 10}.${sid}.${mac}`;
     expect((await call("/__lb/api/origins", { headers: { cookie: old } })).status).toBe(401);
+    const otherSid = `${name}=${expires}.${"0".repeat(32)}.${mac}`;
+    expect((await call("/__lb/api/origins", { headers: { cookie: otherSid } })).status).toBe(401);
   });
 
   test("a cookie stops working when ADMIN_TOKEN changes; logout clears it", async () => {
@@ -301,6 +307,34 @@ describe("the login cookie (status page)", () => {
     const out = await call("/__lb/logout", { method: "POST", headers: { cookie } });
     expect(out.status).toBe(303);
     expect(out.headers.get("set-cookie")).toMatch(/^lb_admin=;.*Max-Age=0/);
+  });
+
+  test("logout revokes the session: the old cookie no longer works, even if a copy is kept", async () => {
+    const cookie = cookieOf(await login(TOKEN));
+    const other = cookieOf(await login(TOKEN));
+    expect((await call("/__lb/api/origins", { headers: { cookie } })).status).toBe(200);
+    expect((await call("/__lb/logout", { method: "POST", headers: { cookie } })).status).toBe(303);
+    expect((await call("/__lb/api/origins", { headers: { cookie } })).status).toBe(401);
+    expect((await call("/__lb/", { headers: { cookie } })).status).toBe(401);
+    // Another session of the same token goes on.
+    expect((await call("/__lb/api/origins", { headers: { cookie: other } })).status).toBe(200);
+  });
+
+  test("logout needs the session it ends (or the token): without one it is 401 and revokes nothing", async () => {
+    const cookie = cookieOf(await login(TOKEN));
+    const anonymous = await call("/__lb/logout", { method: "POST" });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("set-cookie")).toBeNull();
+    expect((await call("/__lb/logout", { method: "POST", headers: { cookie: "lb_admin=1.2.3" } })).status).toBe(401);
+    expect((await call("/__lb/api/origins", { headers: { cookie } })).status).toBe(200);
+    expect((await call("/__lb/logout", { method: "POST", headers: AUTH })).status).toBe(303);
+  });
+
+  test("a planted cookie of the same name (an origin's Set-Cookie with Path=/__lb) does not lock the operator out", async () => {
+    const cookie = cookieOf(await login(TOKEN));
+    const planted = `lb_admin=bad; ${cookie}`;
+    expect((await call("/__lb/api/origins", { headers: { cookie: planted } })).status).toBe(200);
+    expect((await call("/__lb/", { headers: { cookie: `${cookie}; lb_admin=bad` } })).status).toBe(200);
   });
 });
 
