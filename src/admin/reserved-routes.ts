@@ -1,8 +1,9 @@
 /**
  * The balancer's own routes under the reserved prefix (LB_PREFIX, default "/__lb"). Nothing under
  * the prefix is ever forwarded to an origin. `GET {prefix}/status` (read-only JSON,
- * status/status-json.ts), the status page at `GET {prefix}/` (status/status-page.ts), its login,
- * and the admin API (api-routes.ts); who may use which is auth.ts's (README "Admin API").
+ * status/status-json.ts) and `GET {prefix}/metrics` (the same for a Prometheus scraper,
+ * status/metrics.ts), the status page at `GET {prefix}/` (status/status-page.ts), its login, and
+ * the admin API (api-routes.ts); who may use which is auth.ts's (README "Admin API").
  */
 import { Hono } from "hono";
 import { methodNotAllowed } from "hono/method-not-allowed";
@@ -10,6 +11,7 @@ import type { AppEnv, StatusContext } from "./app-env.ts";
 import { requireAccess } from "./auth.ts";
 import { registerLogin } from "./login.ts";
 import { registerAdminRoutes } from "./api-routes.ts";
+import { metrics } from "../status/metrics.ts";
 import { statusJson } from "../status/status-json.ts";
 import { statusPage } from "../status/status-page.ts";
 import type { Env } from "../worker/env.ts";
@@ -52,6 +54,7 @@ function appFor(prefix: string): Hono<AppEnv> {
   registerLogin(app);
   registerAdminRoutes(app);
   app.get("/status", requireAccess("status"), statusJson);
+  app.get("/metrics", requireAccess("status"), metrics);
   app.notFound((c) => c.json({ error: "not found" }, 404));
   // In practice a failure here is the Durable Object not answering: 503, never a stack trace. A
   // change whose answer was lost may or may not have been applied; the audit log tells.

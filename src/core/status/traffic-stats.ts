@@ -1,22 +1,20 @@
 /**
- * What one isolate saw of client traffic, for the status page: requests and errors over a sliding
- * window of one-second buckets, and the hottest client keys (the /32 or /64 the balancer hashes).
- * A NAT gateway or a crawler sending far more than its share is what breaks IP affinity in
- * practice: all of it lands on one origin.
+ * What one isolate saw of client traffic, for the status page and the metrics: requests and errors over a sliding
+ * window of one-second buckets and in total (a metrics counter must never fall), and the hottest client keys (the /32
+ * or /64 the balancer hashes). A NAT gateway or a crawler sending far more than its share is what breaks IP affinity
+ * in practice: all of it lands on one origin.
  *
- * The hot keys are counted with the space-saving algorithm (Metwally, Agrawal, El Abbadi,
- * "Efficient Computation of Frequent and Top-k Elements in Data Streams", ICDT 2005, §3): k
- * counters; a key not held takes over the smallest one and inherits its count as its possible
- * overestimate. So every key with more than N/k of the N requests is held, and no count is more
- * than N/k too high. Counting runs in generations of one window; a snapshot merges the current
- * and the previous one, so the list covers the last one to two windows and forgets old traffic.
+ * The hot keys are counted with the space-saving algorithm (Metwally, Agrawal, El Abbadi, "Efficient Computation of
+ * Frequent and Top-k Elements in Data Streams", ICDT 2005, §3): k counters; a key not held takes over the smallest one
+ * and inherits its count as its possible overestimate. So every key with more than N/k of the N requests is held, and
+ * no count is more than N/k too high. Counting runs in generations of one window; a snapshot merges the current and
+ * the previous one, so the list covers the last one to two windows and forgets old traffic.
  *
- * Pure: the clock is a parameter. A call costs a fixed amount (two scans of k = 20 entries at
- * most) and allocates nothing: the key object the request made anyway is kept by reference, and
- * formatted as text only for a snapshot. Measured with `node scripts/traffic-stats-cost.ts`
- * (Node 22, a shared 2-core machine, the benchmark loop's own cost taken off): 20–30 ns per call
- * when the keys are held, 45–90 ns when every request brings a key not held (each evicts the
- * smallest counter), and no garbage collection at all in 13M calls.
+ * Pure: the clock is a parameter. A call costs a fixed amount (two scans of k = 20 entries at most) and allocates
+ * nothing: the key object the request made anyway is kept by reference, and formatted as text only for a snapshot.
+ * Measured with `node scripts/traffic-stats-cost.ts` (Node 22, a shared 2-core machine, the benchmark loop's own cost
+ * taken off): 20–30 ns per call when the keys are held, 45–90 ns when every request brings a key not held (each evicts
+ * the smallest counter), and no garbage collection at all in 13M calls.
  */
 import { formatClientKey, type ClientKey } from "../key/client-key.ts";
 
@@ -52,6 +50,7 @@ export interface TrafficStats {
   readonly errors: Float64Array;
   /** The first second anything was recorded in: rates divide by the time covered, not the whole window. */
   firstSecond: number;
+  readonly totals: { requests: number; errors: number };
   current: Generation;
   previous: Generation;
 }
@@ -81,6 +80,7 @@ export interface TrafficSnapshot {
   readonly errors: number;
   readonly requestsPerSecond: number;
   readonly errorsPerSecond: number;
+  readonly totals: { readonly requests: number; readonly errors: number };
   /** Per second, oldest first, the current second last (windowSeconds entries each). */
   readonly series: { readonly requests: readonly number[]; readonly errors: readonly number[] };
   readonly hot: {
@@ -102,6 +102,7 @@ export function createTrafficStats(options: TrafficOptions = DEFAULT_TRAFFIC_OPT
     requests: new Float64Array(window),
     errors: new Float64Array(window),
     firstSecond: -1,
+    totals: { requests: 0, errors: 0 },
     current: generation(k),
     previous: generation(k),
   };
@@ -119,6 +120,8 @@ export function recordTraffic(
   status: number,
   now: number,
 ): void {
+  stats.totals.requests++;
+  if (status >= 500) stats.totals.errors++;
   const second = Math.floor(now / 1000);
   const window = stats.seconds.length;
   const bucket = second % window;
@@ -174,6 +177,7 @@ export function trafficSnapshot(stats: TrafficStats, now: number): TrafficSnapsh
     errors,
     requestsPerSecond: covered === 0 ? 0 : requests / covered,
     errorsPerSecond: covered === 0 ? 0 : errors / covered,
+    totals: { ...stats.totals },
     series,
     hot: hotKeys(stats, now),
   };

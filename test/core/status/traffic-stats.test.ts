@@ -47,6 +47,16 @@ describe("request and error rates", () => {
     expect(s.series.requests).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
   });
 
+  test("the totals count every request and 5xx since the start, and never fall as the window moves on", () => {
+    const stats = createTrafficStats({ windowSeconds: 10, topK: 5 });
+    for (const status of [200, 500, 503]) record(stats, null, status, T0);
+    expect(trafficSnapshot(stats, T0).totals).toEqual({ requests: 3, errors: 2 });
+    record(stats, null, 404, T0 + 30_000);
+    record(stats, null, 200, T0); // a clock gone back a whole window: not in the window, still a request
+    const later = trafficSnapshot(stats, T0 + 30_000);
+    expect(later).toMatchObject({ requests: 1, errors: 0, totals: { requests: 5, errors: 2 } });
+  });
+
   test("a clock that goes back by more than a window does NOT wipe newer counts", () => {
     const stats = createTrafficStats({ windowSeconds: 10, topK: 5 });
     record(stats, null, 200, T0 + 20_000);
