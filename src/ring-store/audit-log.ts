@@ -1,7 +1,14 @@
-/** The `audit` table: the admin audit log, newest AUDIT_KEEP entries. */
+/**
+ * The `audit` table: the admin audit log. State toggles (drain, disable, enable) are kept apart
+ * from configuration changes (add, update, remove, regions, bootstrap): each kind keeps its newest
+ * AUDIT_KEEP entries, so a thousand toggles cannot flush the record of who changed the origin set.
+ */
 import { AUDIT_KEEP, type AuditEntry } from "./protocol.ts";
 
-/** Appends one entry and deletes the entries beyond the newest AUDIT_KEEP. */
+/** The actions that are state toggles; every other action is a configuration change. */
+const TOGGLES = ["set-state"];
+
+/** Appends one entry and deletes the entries of its kind beyond the newest AUDIT_KEEP. */
 export function appendAudit(
   sql: SqlStorage,
   at: number,
@@ -18,7 +25,14 @@ export function appendAudit(
     JSON.stringify(detail),
     actor,
   );
-  sql.exec("DELETE FROM audit WHERE seq <= (SELECT MAX(seq) FROM audit) - ?", AUDIT_KEEP);
+  const toggle = TOGGLES.includes(action);
+  const kind = `action ${toggle ? "IN" : "NOT IN"} (${TOGGLES.map(() => "?").join(", ")})`;
+  sql.exec(
+    `DELETE FROM audit WHERE ${kind} AND seq NOT IN (SELECT seq FROM audit WHERE ${kind} ORDER BY seq DESC LIMIT ?)`,
+    ...TOGGLES,
+    ...TOGGLES,
+    AUDIT_KEEP,
+  );
 }
 
 /** The newest entries first, at most `limit` (1 to AUDIT_KEEP); `before` pages back by sequence number. */

@@ -11,6 +11,13 @@ export const MAX_ORIGINS = 1_000;
 /** Largest weight of one origin (relative to the others: weights share the ring's slots). */
 export const MAX_WEIGHT = 100;
 
+/**
+ * Smallest weight: at most 10,000 : 1 between two origins. Below it (1e-300, 5e-324 were accepted)
+ * an active origin would hold no slot at all; at it, an origin beside weight-100 ones may still
+ * round to no slot, which the disruption preview and `share` show as 0.
+ */
+export const MIN_WEIGHT = 0.01;
+
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const REGION_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
@@ -99,10 +106,10 @@ export function parseOrigin(entry: unknown, field: string): Result<OriginConfig>
   }
   const urlError = typeof url === "string" ? checkOriginUrl(url) : "must be a string";
   if (urlError !== null) errors.push({ field: `${field}.url`, message: urlError });
-  if (typeof weight !== "number" || !Number.isFinite(weight) || weight <= 0 || weight > MAX_WEIGHT) {
+  if (typeof weight !== "number" || !Number.isFinite(weight) || weight < MIN_WEIGHT || weight > MAX_WEIGHT) {
     errors.push({
       field: `${field}.weight`,
-      message: `must be a number above 0 and at most ${MAX_WEIGHT}`,
+      message: `must be a number from ${MIN_WEIGHT} to ${MAX_WEIGHT}`,
     });
   }
   if (region !== null && (typeof region !== "string" || !REGION_PATTERN.test(region))) {

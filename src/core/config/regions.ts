@@ -68,6 +68,14 @@ export function parseRegions(raw: unknown, field = "REGIONS"): Result<Region[]> 
         errors.push({ field: `${at}.${name}`, message: `must be an array of ${what}` });
         return [];
       }
+      const seen = new Set<string>();
+      for (const code of value as string[]) {
+        if (seen.has(code)) {
+          errors.push({ field: `${at}.${name}`, message: `lists "${code}" more than once` });
+          return [];
+        }
+        seen.add(code);
+      }
       return value as string[];
     };
     const countryList = codes(countries, "countries", (c) => COUNTRY_PATTERN.test(c), "upper-case ISO 3166 codes");

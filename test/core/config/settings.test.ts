@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { checkOriginUrl, MAX_ORIGINS, MAX_WEIGHT, parseOrigins } from "../../../src/core/config/origins.ts";
+import { checkOriginUrl, MAX_ORIGINS, MAX_WEIGHT, MIN_WEIGHT, parseOrigins } from "../../../src/core/config/origins.ts";
 import { INTEGER_SETTINGS, parseSettings, type Settings } from "../../../src/core/config/settings.ts";
 import { DEFAULT_LB_PREFIX } from "../../../src/core/config/text-settings.ts";
 import type { OriginConfig } from "../../../src/core/model.ts";
@@ -340,11 +340,15 @@ describe("parseOrigins: weight, id, region", () => {
     ["a numeric string", "2"],
     ["null", null],
     ["a boolean", true],
+    // Issue 16: an active origin with no slot at all.
+    ["1e-300", 1e-300],
+    ["the smallest double", 5e-324],
+    ["just below MIN_WEIGHT", MIN_WEIGHT * 0.99],
   ])("rejects a weight that is %s", (_, weight) => {
     expect(fields(parseOrigins([{ ...a, weight }]))).toEqual(["ORIGINS[0].weight"]);
   });
 
-  test.each([0.001, 0.5, 1, 2.5, MAX_WEIGHT])("accepts weight %d", (weight) => {
+  test.each([MIN_WEIGHT, 0.5, 1, 2.5, MAX_WEIGHT])("accepts weight %d", (weight) => {
     expect(originsOf([{ ...a, weight }])[0]!.weight).toBe(weight);
   });
 
@@ -405,7 +409,7 @@ describe("parseOrigins properties", () => {
       url: urlArb,
       weight: fc.oneof(
         fc.integer({ min: 1, max: MAX_WEIGHT }),
-        fc.double({ min: 0.001, max: MAX_WEIGHT, noNaN: true }),
+        fc.double({ min: MIN_WEIGHT, max: MAX_WEIGHT, noNaN: true }),
       ),
       region: fc.option(fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,31}$/)),
     },
