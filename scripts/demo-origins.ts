@@ -35,6 +35,8 @@ export interface DemoOrigin {
   readonly seen: SeenRequest[];
   /** How many requests reached the health path. */
   readonly healthChecks: () => number;
+  /** How many requests `requireAuth` refused. */
+  readonly refused: () => number;
   /** How many WebSocket handshakes it accepted. */
   readonly upgrades: () => number;
   /** When `/_special/stream` last sent its final chunk (ms since the Unix epoch), or null. */
@@ -57,6 +59,12 @@ export interface OriginOptions {
   readonly control?: boolean;
   /** The health path (default "/healthz"). */
   readonly healthPath?: string;
+  /**
+   * Accept only requests that carry one of `accept` in header `header` (the balancer's
+   * ORIGIN_AUTH_SECRET), health checks included; others get 403. `accept` may be changed later
+   * (a rotation), through the array it is given.
+   */
+  readonly requireAuth?: { readonly header: string; readonly accept: string[] };
 }
 
 /** Starts one origin on loopback (an ephemeral port unless `port` is given). */
@@ -77,6 +85,11 @@ export async function startOrigin(id: string, options: OriginOptions = {}): Prom
     req.on("end", () => {
       const url = req.url ?? "/";
       if (options.control === true && url.startsWith("/_control/")) return control(url, req.method ?? "GET", res);
+      const auth = options.requireAuth;
+      if (auth !== undefined && !auth.accept.includes(String(req.headers[auth.header] ?? ""))) {
+        refused++;
+        return void res.writeHead(403, { "content-type": "text/plain" }).end("only through the balancer\n");
+      }
       let answer: () => void;
       if (url === healthPath) {
         healthChecks++;
@@ -116,6 +129,7 @@ export async function startOrigin(id: string, options: OriginOptions = {}): Prom
     socket.on("message", (data) => socket.send(`${id}:${String(data)}`));
   });
   let upgrades = 0;
+  let refused = 0;
 
   server.on("connection", (socket) => {
     sockets.add(socket);
@@ -228,6 +242,7 @@ export async function startOrigin(id: string, options: OriginOptions = {}): Prom
     seen,
     healthChecks: () => healthChecks,
     upgrades: () => upgrades,
+    refused: () => refused,
     streamEndedAt: () => streamEndedAt,
     setHealthStatus: (next) => (healthStatus = next),
     setStatus: (next) => (status = next),

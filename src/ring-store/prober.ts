@@ -28,6 +28,8 @@ export async function probeOrigin(
   const [path, query = ""] = splitQuery(settings.healthPath);
   const headers = new Headers({ "user-agent": "edge-affinity-lb-probe", "cache-control": "no-cache" });
   if (settings.healthHost !== null) headers.set("host", settings.healthHost);
+  // Origins that accept only the balancer accept its probes by the same secret.
+  if (settings.originAuth !== null) headers.set(settings.originAuth.header, settings.originAuth.secret);
   try {
     const response = await deps.fetch(targetUrl(baseUrl, path, query), {
       method: settings.healthMethod,

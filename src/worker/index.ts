@@ -19,6 +19,8 @@ function loadSettings(env: Env): Result<Settings> {
     settings = parseSettings(env as unknown as Record<string, unknown>);
     if (!settings.ok)
       console.error(`settings invalid: ${settings.errors.map((e) => `${e.field} ${e.message}`).join("; ")}`);
+    else if (settings.value.warnings.length > 0)
+      console.warn(`settings: ${settings.value.warnings.map((e) => `${e.field} ${e.message}`).join("; ")}`);
     settingsCache.set(env, settings);
   }
   return settings;

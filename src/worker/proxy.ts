@@ -162,6 +162,9 @@ function originHeaders(request: Request, { info, settings }: ProxyContext): Head
   // RFC 9110 §7.6.1) and set after it, so our own entries are never removed.
   headers.set("forwarded", appendForwarded(headers.get("forwarded"), forwardedElement(info)));
   headers.set("via", appendVia(headers.get("via"), settings.viaPseudonym));
+  // The origin's proof that the request came through us: whatever the client sent under that
+  // name is replaced, never forwarded.
+  if (settings.originAuth !== null) headers.set(settings.originAuth.header, settings.originAuth.secret);
   return headers;
 }
 

@@ -4,7 +4,7 @@
 import http from "node:http";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { startOrigins, type DemoOrigin } from "../../scripts/demo-origins.ts";
+import { startOrigins, type DemoOrigin, type OriginOptions } from "../../scripts/demo-origins.ts";
 import { RING_OBJECT_NAME } from "../../src/ring-store/protocol.ts";
 
 /** The ring object's RPC methods the end-to-end tests call (src/ring-store/ring-store.ts). */
@@ -54,8 +54,12 @@ export interface Served {
 export const CF_BLOB_HEADER = "MF-CF-Blob";
 
 /** Starts origins with these ids and the balancer in front of them. */
-export async function startBalancer(ids: readonly string[], vars: Record<string, string> = {}): Promise<Balancer> {
-  const origins = await startOrigins(ids);
+export async function startBalancer(
+  ids: readonly string[],
+  vars: Record<string, string> = {},
+  originOptions: OriginOptions = {},
+): Promise<Balancer> {
+  const origins = await startOrigins(ids, originOptions);
   // Options derived from wrangler.toml (bindings, Durable Object, migrations, vars), the script
   // from the --dry-run bundle. Miniflare itself rather than wrangler's test harness: the harness
   // sends the worker's outbound fetches through Node, which turns a refused connection into a

@@ -4,6 +4,7 @@
  */
 import { DEFAULT_HEALTH_SETTINGS as HEALTH } from "../health/health.ts";
 import type { AffinitySource } from "../key/affinity-key.ts";
+import { parseOriginAuth, type OriginAuth } from "./origin-auth.ts";
 import { isUnset, parseTextSettings } from "./text-settings.ts";
 import type { Region } from "../model.ts";
 import type { FieldError, Result } from "../result.ts";
@@ -69,6 +70,10 @@ export interface Settings {
   readonly defaultRegion: string | null;
   /** AFFINITY_KEY: where the hashed key comes from (the client address by default). */
   readonly affinity: AffinitySource;
+  /** ORIGIN_AUTH_SECRET / ORIGIN_AUTH_HEADER: the secret every origin request carries; null = none. */
+  readonly originAuth: OriginAuth | null;
+  /** What was tolerated but should be fixed (a weak secret): logged once per isolate, never fatal. */
+  readonly warnings: readonly FieldError[];
 }
 
 type IntegerKey = { [K in keyof Settings]: Settings[K] extends number ? K : never }[keyof Settings];
@@ -156,6 +161,10 @@ export function parseSettings(vars: Readonly<Record<string, unknown>>): Result<S
     values[key] = value;
   }
   parseTextSettings(vars, errors, values);
+  const auth = parseOriginAuth(vars);
+  errors.push(...auth.errors);
+  values.originAuth = auth.value;
+  values.warnings = auth.warnings;
   if (errors.length > 0) return { ok: false, errors };
   return { ok: true, value: values as unknown as Settings };
 }

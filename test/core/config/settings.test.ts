@@ -38,6 +38,8 @@ const DEFAULTS = {
   regions: [],
   defaultRegion: null,
   affinity: { kind: "ip" },
+  originAuth: null,
+  warnings: [],
   ...Object.fromEntries(INTEGER_SETTINGS.map((s) => [s.key, s.fallback])),
 };
 
