@@ -5,11 +5,17 @@
  */
 import { RING_OBJECT_NAME } from "../ring-store/protocol.ts";
 import type { RingStore } from "../ring-store/ring-store.ts";
+import { isLocationHint } from "../core/config/location-hint.ts";
 import type { Env } from "./env.ts";
 
-/** The deployment's ring object. */
+/**
+ * The deployment's ring object. RING_LOCATION_HINT places it (and so the probes) when it is first
+ * created; later calls cannot move it. An invalid hint is reported by the settings and not used.
+ */
 export function ringStub(env: Env): DurableObjectStub<RingStore> {
-  return env.RING.get(env.RING.idFromName(RING_OBJECT_NAME));
+  const hint = env.RING_LOCATION_HINT;
+  const id = env.RING.idFromName(RING_OBJECT_NAME);
+  return isLocationHint(hint) ? env.RING.get(id, { locationHint: hint }) : env.RING.get(id);
 }
 
 /** `promise`, or a rejection once `ms` have passed without an answer. */

@@ -1,7 +1,4 @@
-import type { RingStore } from "../ring-store/ring-store.ts";
 import type { Vars } from "./vars.ts";
 
-/** The Worker's bindings and variables: the ring's Durable Object namespace and `Vars`. */
-export interface Env extends Vars {
-  readonly RING: DurableObjectNamespace<RingStore>;
-}
+/** The Worker's bindings (the ring's Durable Object namespace, as `wrangler types` declares it) and `Vars`. */
+export type Env = Vars & Pick<Cloudflare.Env, "RING">;

@@ -4,6 +4,7 @@
  */
 import { DEFAULT_HEALTH_SETTINGS as HEALTH } from "../health/health.ts";
 import type { AffinitySource } from "../key/affinity-key.ts";
+import { checkLocationHint } from "./location-hint.ts";
 import { parseOriginAuth, type OriginAuth } from "./origin-auth.ts";
 import { isUnset, parseTextSettings } from "./text-settings.ts";
 import type { Region } from "../model.ts";
@@ -165,6 +166,8 @@ export function parseSettings(vars: Readonly<Record<string, unknown>>): Result<S
   errors.push(...auth.errors);
   values.originAuth = auth.value;
   values.warnings = auth.warnings;
+  const hint = checkLocationHint(vars.RING_LOCATION_HINT);
+  if (hint !== null) errors.push(hint);
   if (errors.length > 0) return { ok: false, errors };
   return { ok: true, value: values as unknown as Settings };
 }
