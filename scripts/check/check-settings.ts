@@ -1,7 +1,7 @@
 /** What `npm run check` says about a set of variables: the Worker's own parsers, one line per finding. */
 import { parseOrigins } from "../../src/core/config/origins.ts";
 import { parseSettings } from "../../src/core/config/settings.ts";
-import { adminSecret } from "../../src/admin/secret.ts";
+import { adminSecret } from "../../src/admin/token-rules.ts";
 
 export interface CheckReport {
   readonly ok: boolean;

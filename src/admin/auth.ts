@@ -8,7 +8,8 @@ import type { MiddlewareHandler } from "hono";
 import { ringStub, withTimeout } from "../worker/do-call.ts";
 import type { AppEnv } from "./app-env.ts";
 import { closedPage, FORM_POLICY, loginPage } from "./login-page.ts";
-import { adminSecret, sameSecret, tokenFingerprint } from "./secret.ts";
+import { sameSecret, tokenFingerprint } from "./secret.ts";
+import { adminSecret } from "./token-rules.ts";
 import { sessionCookies, sessionOf } from "./session.ts";
 
 /** What a request proved about itself. */

@@ -10,7 +10,8 @@ import { ringStub, withTimeout } from "../worker/do-call.ts";
 import type { AppEnv } from "./app-env.ts";
 import { readBody } from "./body.ts";
 import { closedPage, FORM_POLICY, loginPage } from "./login-page.ts";
-import { adminSecret, sameSecret } from "./secret.ts";
+import { sameSecret } from "./secret.ts";
+import { adminSecret } from "./token-rules.ts";
 import { SESSION_COOKIE, SESSION_MAX_AGE_S, sessionOf, sessionValue } from "./session.ts";
 import { REALM, bearerOf } from "./auth.ts";
 

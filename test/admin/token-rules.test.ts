@@ -1,6 +1,6 @@
 // The token's own checks, against figures worked out by hand (issue 16: "aaaaaaaaaaaaaaaa" was accepted).
 import { describe, expect, test } from "vitest";
-import { MIN_TOKEN_BITS, adminSecret, tokenBits } from "../../src/admin/secret.ts";
+import { MIN_TOKEN_BITS, adminSecret, tokenBits } from "../../src/admin/token-rules.ts";
 
 describe("ADMIN_TOKEN", () => {
   test.each([
