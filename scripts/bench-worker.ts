@@ -1,16 +1,21 @@
 /**
- * Req/s and latency of the balancer in workerd (Miniflare) next to a bare pass-through worker (the
- * runtime's floor) and, with --baseline <rev>, the balancer built from that revision: one run, one
- * machine, the same loopback origins, targets one at a time in fresh Miniflares (alternating with
- * --rounds N; the table then shows medians). Every request carries a fresh random client address (IPv4 in
- * 198.18.0.0/15 or an IPv6 /64 in 2001:db8::/32). The Durable Object's calls are counted (`callCounts()`)
- * before and after each measured run. A script, not a test. Writes worker-throughput.md and
- * worker-throughput.json (figures and goal verdicts, for `npm run bench`) to bench/ or --out DIR.
+ * Req/s and latency of the balancer in workerd (Miniflare) against a bare pass-through worker (the
+ * runtime's floor), measured in pairs at the same time: each worker of a pair in its own fresh
+ * Miniflare (its own workerd process), both loaded together by two load generators, both workerd
+ * processes pinned to core 1 and this process (load generators, origins) to core 0 (`taskset`; without
+ * it nothing is pinned and the report says so). Every round runs each pair once, in alternating order:
+ * balancer vs bare, and bare vs bare (the control, printed beside the result: what the machine cannot
+ * resolve); with --baseline <rev> also the balancer built from that revision vs bare. Ratios are the
+ * median and middle half over the rounds. Every request carries a fresh random client address (IPv4
+ * in 198.18.0.0/15 or an IPv6 /64 in 2001:db8::/32). The Durable Object's calls are counted
+ * (`callCounts()`) before and after each measured run. A script, not a test. Writes
+ * worker-throughput.md and worker-throughput.json (figures and goal verdicts, for `npm run bench`) to
+ * bench/ or --out DIR (--quick: a fresh temp dir unless --out is given).
  *
- *   node scripts/bench-worker.ts [--baseline <rev>] [--seconds 10] [--connections 50] [--warmup 2] [--rounds 3]
+ *   node scripts/bench-worker.ts [--baseline <rev>] [--seconds 6] [--connections 50] [--warmup 2] [--rounds 8]
  *     [--quick] [--out DIR]
  *
- * --quick: 3 s per target after 1 s of warm-up, 1 round (explicit options still win).
+ * --quick: 2 rounds of 2 s after 1 s of warm-up (explicit options still win).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -22,10 +27,11 @@ import { log } from "./lib/log.ts";
 import { machineLine } from "./lib/machine.ts";
 import { writePartResult } from "./lib/part-result.ts";
 import { BENCH_DIR, writeReport } from "./lib/report.ts";
+import { pinWorkerdApart } from "./lib/taskset.ts";
 import type { Generator } from "./bench-worker/load.ts";
-import { throughputFigures, throughputReport } from "./bench-worker/report.ts";
+import { PAIRS, throughputFigures, throughputReport } from "./bench-worker/report.ts";
 import { workerThroughputResult } from "./bench-worker/result.ts";
-import { runRounds } from "./bench-worker/rounds.ts";
+import { runPairs, type Pair } from "./bench-worker/rounds.ts";
 import { balancerOptions, bareOptions, build, checkoutBaseline, startPlainOrigins } from "./bench-worker/targets.ts";
 
 const str = { type: "string" } as const;
@@ -37,11 +43,13 @@ const { values: v } = parseArgs({
     warmup: str,
     rounds: str,
     quick: { type: "boolean", default: false },
-    out: { type: "string", default: BENCH_DIR },
+    out: { type: "string" },
   },
 });
 const q = v.quick;
-const numbers = [v.seconds ?? (q ? 3 : 10), v.connections ?? 50, v.warmup ?? (q ? 1 : 2), v.rounds ?? (q ? 1 : 3)];
+// --quick never writes over the committed results unless --out says so.
+const out = v.out ?? (q ? fs.mkdtempSync(path.join(os.tmpdir(), "bench-worker-quick-")) : BENCH_DIR);
+const numbers = [v.seconds ?? (q ? 2 : 6), v.connections ?? 50, v.warmup ?? (q ? 1 : 2), v.rounds ?? (q ? 2 : 8)];
 const [seconds, connections, warmup, rounds] = numbers.map(Number) as [number, number, number, number];
 if (!(seconds > 0 && connections >= 1 && warmup >= 0 && rounds >= 1)) throw new Error("bad numeric option");
 const root = path.resolve(import.meta.dirname, "..");
@@ -51,29 +59,33 @@ const [generator, generatorLabel]: [Generator, string] = fs.existsSync(path.join
   ? ["autocannon", "autocannon in a worker thread of this process"]
   : spawnSync("sh", ["-c", "command -v wrk"]).status === 0
     ? ["wrk", "wrk (2 threads, its own process)"]
-    : ["node:http", "node:http loop in a worker thread of this process (no autocannon/wrk; shares the CPU)"];
+    : ["node:http", "node:http loop in a worker thread of this process (no autocannon/wrk)"];
 const loadAverage = os.loadavg()[0]!.toFixed(2); // others' test runs on this machine skew the numbers
 if (Number(loadAverage) > 1) log(`warning: 1-min load average is ${loadAverage}; something else is busy`);
 
 process.once("SIGINT", () => void cleanup().finally(() => process.exit(130)));
 try {
   const tmp = tempDir("worker");
+  const pinning = pinWorkerdApart(tmp);
+  log(`pinning: ${pinning.note}`);
   const origins = await startPlainOrigins();
   log(`origins: ${origins.join(", ")}`);
   const current = await balancerOptions(root, build("current", root, tmp), origins);
-  const targets: { name: string; options: object }[] = [
-    { name: "bare", options: bareOptions(tmp, origins, current.compatibilityDate) },
-    { name: "current", options: current },
+  const bare = { name: "bare", options: bareOptions(tmp, origins, current.compatibilityDate) };
+  const pairs: Pair[] = [
+    { name: PAIRS.balancer.name, a: { name: "current", options: current }, b: bare },
+    { name: PAIRS.control.name, a: bare, b: bare },
   ];
   const dirty = git("status", "--porcelain", "--", "src", "wrangler.toml") !== "";
   const revs = [`current = ${git("rev-parse", "--short", "HEAD")}${dirty ? " + uncommitted changes" : ""}`];
   if (v.baseline !== undefined) {
     const { dir, rev } = checkoutBaseline(root, v.baseline, tmp);
     revs.push(`baseline = ${v.baseline} (${rev})`);
-    targets.push({ name: "baseline", options: await balancerOptions(dir, build("baseline", dir, tmp), origins) });
+    const baseline = { name: "baseline", options: await balancerOptions(dir, build("baseline", dir, tmp), origins) };
+    pairs.push({ name: PAIRS.baseline.name, a: baseline, b: bare });
   }
 
-  const { results, calls } = await runRounds(targets, { rounds, seconds, warmup, connections, generator, tmp });
+  const { runs, calls } = await runPairs(pairs, { rounds, seconds, warmup, connections, generator, tmp });
   const run = {
     command: ["node scripts/bench-worker.ts", ...process.argv.slice(2)].join(" "),
     quick: q,
@@ -88,14 +100,15 @@ try {
     miniflare: { version: miniflarePkg.version, workerd: miniflarePkg.dependencies?.workerd ?? "?" },
     loadAverage,
     machine: machineLine(),
-    results,
+    pinning: pinning.note,
+    runs,
     calls,
   };
   const figures = throughputFigures(run);
   // Formatted as prettier would, so `prettier --check .` (npm test) accepts the file.
-  await writeReport("worker-throughput.md", throughputReport(run, figures), v.out);
-  await writePartResult("worker-throughput.json", workerThroughputResult(run, figures), v.out);
-  log(`written to ${path.join(v.out, "worker-throughput.md")} and worker-throughput.json`);
+  await writeReport("worker-throughput.md", throughputReport(run, figures), out);
+  await writePartResult("worker-throughput.json", workerThroughputResult(run, figures), out);
+  log(`written to ${path.join(out, "worker-throughput.md")} and worker-throughput.json`);
 } finally {
   await cleanup();
 }

@@ -1,8 +1,11 @@
-/** The load generator's worker thread (see `generate`): reports when measuring starts, then the result. */
+/** The load generator's worker thread (see `generate`): reports when measuring starts and stops, then the result. */
 import { parentPort, workerData } from "node:worker_threads";
 import { generate, type Load, type ThreadMessage } from "./load.ts";
 
-const result = await generate(workerData as Load, () =>
-  parentPort!.postMessage({ type: "measuring" } satisfies ThreadMessage),
+const post = (message: ThreadMessage) => parentPort!.postMessage(message);
+const result = await generate(
+  workerData as Load,
+  () => post({ type: "measuring" }),
+  () => post({ type: "stopped" }),
 );
-parentPort!.postMessage({ type: "result", result } satisfies ThreadMessage);
+post({ type: "result", result });

@@ -8,14 +8,23 @@ import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { promisify } from "node:util";
+import { Worker } from "node:worker_threads";
 import { sleep } from "../lib/log.ts";
 import { quantile } from "../lib/stats.ts";
 
 export type Generator = "autocannon" | "wrk" | "node:http";
-export type Load = { url: string; connections: number; seconds: number; warmup: number; generator: Generator };
+export type Load = {
+  url: string;
+  connections: number;
+  seconds: number;
+  warmup: number;
+  generator: Generator;
+  /** Date.now() at which to start the warm-up, so that loads in several threads run at the same time. */
+  startAt?: number;
+};
 export type Result = { rps: number; p50: number; p99: number; errors: number; non2xx: number; requests: number };
-/** From the load generator's thread: the warm-up is over (measuring starts), then the result. */
-export type ThreadMessage = { type: "measuring" } | { type: "result"; result: Result };
+/** From the load generator's thread: measuring starts (the warm-up is over), measuring stops, then the result. */
+export type ThreadMessage = { type: "measuring" } | { type: "stopped" } | { type: "result"; result: Result };
 
 export const PATH = "/bench";
 const byte = () => Math.floor(Math.random() * 256);
@@ -27,9 +36,13 @@ export const randomIp = () =>
     : `2001:db8:${group()}:${group()}::${group()}`;
 const execFileAsync = promisify(execFile);
 
-/** In the worker thread: warm up, then measure, with autocannon or a node:http closed loop. */
-export async function generate(load: Load, onMeasuring: () => void): Promise<Result> {
+/**
+ * In the worker thread: warm up, then measure, with autocannon or a node:http closed loop.
+ * `onStopped` comes when no new request is counted any more (node:http; autocannon: with its result).
+ */
+export async function generate(load: Load, onMeasuring: () => void, onStopped: () => void = () => {}): Promise<Result> {
   const url = new URL(PATH, load.url);
+  if (load.startAt !== undefined) await sleep(Math.max(0, load.startAt - Date.now()));
   if (load.generator === "autocannon") {
     const name = "autocannon"; // not a dependency: imported by name so the type check ignores it
     const autocannon = (await import(name)).default;
@@ -43,6 +56,7 @@ export async function generate(load: Load, onMeasuring: () => void): Promise<Res
     await run(load.warmup);
     onMeasuring();
     const r = await run(load.seconds);
+    onStopped();
     const requests = r.requests.total;
     return {
       rps: r.requests.average,
@@ -82,6 +96,7 @@ export async function generate(load: Load, onMeasuring: () => void): Promise<Res
   const t0 = performance.now();
   await sleep(load.seconds * 1000);
   Object.assign(state, { measuring: false, stopped: true });
+  onStopped();
   const elapsed = (performance.now() - t0) / 1000;
   await Promise.all(loops);
   agent.destroy();
@@ -144,4 +159,24 @@ export function summarize(rs: Result[]) {
   const [p50, p99] = [quantile(of("p50"), 0.5), quantile(of("p99"), 0.5)];
   const [errors, non2xx, requests] = [sum("errors"), sum("non2xx"), sum("requests")];
   return { rps: quantile(rps, 0.5), p50, p99, errors, non2xx, requests, min, max };
+}
+
+/** Callbacks of `loadInThread`, from the load generator's thread. */
+export interface LoadEvents {
+  readonly onMeasuring?: () => void;
+  readonly onStopped?: () => void;
+}
+
+/** Runs `generate` in a worker thread (`load-thread.ts`), so this thread's event loop stays free. */
+export function loadInThread(load: Load, events: LoadEvents = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL("./load-thread.ts", import.meta.url), { workerData: load });
+    worker.on("message", (m: ThreadMessage) => {
+      if (m.type === "measuring") events.onMeasuring?.();
+      else if (m.type === "stopped") events.onStopped?.();
+      else resolve(m.result);
+    });
+    worker.once("error", reject);
+    worker.once("exit", (code) => code !== 0 && reject(new Error(`load generator exited with ${code}`)));
+  });
 }

@@ -1,7 +1,7 @@
-/** worker-throughput.json: the settings, the medians per target and the Durable Object's calls. */
+/** worker-throughput.json: the settings, the ratios per pair, the medians per worker and the Durable Object's calls. */
 import type { PartResult } from "../lib/part-result.ts";
 import type { Generator } from "./load.ts";
-import type { throughputFigures, ThroughputRun } from "./report.ts";
+import type { Spread, throughputFigures, ThroughputRun } from "./report.ts";
 import type { CallCounts } from "./rounds.ts";
 
 /** A target's medians over the rounds (errors, non-2xx and requests summed), and the range of req/s. */
@@ -24,8 +24,11 @@ export interface WorkerThroughputResult extends PartResult {
     readonly warmup: number;
     readonly rounds: number;
     readonly ttlMs: number;
+    readonly pinning: string;
   };
-  /** Per target: "bare", "current" and with --baseline "baseline". */
+  /** Per pair ("balancer vs bare", "bare vs bare (control)"…): a's req/s, p50 and p99 over b's, over the rounds. */
+  readonly ratios: Readonly<Record<string, { readonly rps: Spread; readonly p50: Spread; readonly p99: Spread }>>;
+  /** Per worker: "current" and "bare" (the balancer's pair), "control-a" and "control-b", with --baseline "baseline" and "baseline-bare". */
   readonly results: Readonly<Record<string, TargetFigures>>;
   readonly calls: Readonly<Record<string, CallCounts>>;
 }
@@ -40,9 +43,10 @@ export function workerThroughputResult(
     command: run.command,
     quick: run.quick,
     goals: figures.goals,
-    settings: { generator, connections, seconds, warmup, rounds, ttlMs },
+    settings: { generator, connections, seconds, warmup, rounds, ttlMs, pinning: run.pinning },
+    ratios: Object.fromEntries([...figures.ratios].map(([name, r]) => [name, { rps: r.rps, p50: r.p50, p99: r.p99 }])),
     results: Object.fromEntries(figures.summary),
     calls: Object.fromEntries(run.calls),
-    tables: [figures.speed, figures.calls],
+    tables: [figures.ratioTable, figures.speed, figures.calls],
   };
 }

@@ -100,7 +100,8 @@ export function drawCharts(outcomes: readonly Outcome[], chartsDir: string): { c
 
   const results = (data("worker-throughput") as WorkerThroughputResult | null)?.results;
   if (results?.bare && results.current) {
-    const names = Object.keys(results);
+    // The balancer's pair (and --baseline's balancer); the control pair is in the report's ratio table.
+    const names = ["bare", "current", "baseline"].filter((k) => results[k] !== undefined);
     const label = (name: string) => (name === "current" ? "balancer" : name === "bare" ? "bare worker" : name);
     write("worker-rps.svg", "worker-throughput", {
       title: "Requests per second in workerd: balancer vs bare worker",

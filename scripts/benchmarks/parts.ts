@@ -37,12 +37,23 @@ export const PARTS: readonly Part[] = [
   },
   {
     id: "worker-throughput",
-    title: "3. Proxy overhead in workerd",
+    title: "3a. Proxy overhead in workerd",
     script: "scripts/bench-worker.ts",
     json: "worker-throughput.json",
     about:
-      "The balancer against a bare pass-through worker on the same runtime, origins and load generator: req/s, p50, " +
-      "p99, and the Durable Object's calls during the load.",
+      "The balancer against a bare pass-through worker on the same runtime, origins and load generator, both " +
+      "loaded at the same time on one pinned core, beside a bare-vs-bare control: req/s, p50, p99, and the " +
+      "Durable Object's calls during the load.",
+  },
+  {
+    id: "worker-profile",
+    title: "3b. CPU per request in workerd (profile)",
+    script: "scripts/profile.ts",
+    json: "worker-profile.json",
+    about:
+      "A CPU profile of the worker's isolate under `wrangler dev` for the balancer and the bare worker: µs of the " +
+      "worker's own JavaScript per request (samples × interval ÷ requests), what that costs on Workers Standard " +
+      "pricing at 1M requests/s, and self time by source file and by function.",
   },
   {
     id: "failover",
