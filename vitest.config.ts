@@ -33,7 +33,7 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["test/{worker,ring-store,admin,status}/**/*.test.ts"],
-          globalSetup: ["test/worker/origins.setup.ts"],
+          globalSetup: ["test/worker/origins.setup.ts", "test/ring-store/alert-receiver.setup.ts"],
         },
       },
       {

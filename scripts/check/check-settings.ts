@@ -1,4 +1,5 @@
 /** What `npm run check` says about a set of variables: the Worker's own parsers, one line per finding. */
+import { parseAlertSettings } from "../../src/core/config/alert-settings.ts";
 import { parseOrigins } from "../../src/core/config/origins.ts";
 import { parseSettings } from "../../src/core/config/settings.ts";
 import { adminSecret } from "../../src/admin/token-rules.ts";
@@ -25,6 +26,12 @@ export function checkSettings(vars: Readonly<Record<string, unknown>>, secrets: 
     for (const e of origins.errors) lines.push(`error   ${e.field}: ${e.message}`);
   } else {
     lines.push(`ok      ORIGINS: ${origins.value.length} origin(s): ${origins.value.map((o) => o.id).join(", ")}`);
+  }
+  // The Durable Object turns alerts off on a bad alert setting (routing goes on); before a deploy it is an error.
+  const alerts = parseAlertSettings(vars);
+  if (!alerts.ok) {
+    ok = false;
+    for (const e of alerts.errors) lines.push(`error   ${e.field}: ${e.message}`);
   }
   // A secret's value is only checked when it is given as a variable (local runs); otherwise the
   // operator says whether it is set.

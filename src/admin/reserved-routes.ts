@@ -15,6 +15,7 @@ import { metrics } from "../status/metrics.ts";
 import { statusJson } from "../status/status-json.ts";
 import { statusPage } from "../status/status-page.ts";
 import type { Env } from "../worker/env.ts";
+import { emitLog } from "../worker/emit-log.ts";
 
 const apps = new Map<string, Hono<AppEnv>>();
 
@@ -59,7 +60,7 @@ function appFor(prefix: string): Hono<AppEnv> {
   // In practice a failure here is the Durable Object not answering: 503, never a stack trace. A
   // change whose answer was lost may or may not have been applied; the audit log tells.
   app.onError((error, c) => {
-    console.error(`${prefix} route failed: ${error.message}`);
+    emitLog({ event: "admin.failed", level: "error", prefix, method: c.req.method, error: error.message }, c.env.env);
     const read = c.req.method === "GET" || c.req.method === "HEAD";
     const message = read
       ? "temporarily unavailable"

@@ -161,7 +161,7 @@ function applyRegions(host: StoreHost, change: RegionsChange, options: ChangeOpt
   );
 }
 
-/** Writes a previewed change, then the layouts, the epoch and the audit entry, in that order. */
+/** Writes a previewed change, then the layouts, the epoch, the audit entry and the config.changed line, in that order. */
 function commitChange(
   host: StoreHost,
   change: AdminChange,
@@ -175,6 +175,11 @@ function commitChange(
   syncLayout(sql, slotsPerOrigin(host.settings));
   host.bumpEpoch();
   const epoch = readEpoch(sql);
-  appendAudit(sql, now, epoch, change.op, { ...change, moved: preview.share }, options.actor ?? null);
+  const actor = options.actor ?? null;
+  appendAudit(sql, now, epoch, change.op, { ...change, moved: preview.share }, actor);
+  host.log(
+    { event: "config.changed", level: "info", action: change.op, actor, epoch, change, moved: preview.share },
+    now,
+  );
   return { ok: true, dryRun: false, epoch, changed: true, preview };
 }

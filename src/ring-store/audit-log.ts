@@ -1,12 +1,15 @@
 /**
- * The `audit` table: the admin audit log. State toggles (drain, disable, enable) are kept apart
- * from configuration changes (add, update, remove, regions, bootstrap): each kind keeps its newest
- * AUDIT_KEEP entries, so a thousand toggles cannot flush the record of who changed the origin set.
+ * The `audit` table: the admin audit log, and what happened without an admin (health events and
+ * alert deliveries). Three kinds are kept apart: state toggles (drain, disable, enable), health
+ * (origin up / down / ejected / restored, panic, alerts) and configuration changes (add, update,
+ * remove, regions, bootstrap). Each kind keeps its newest AUDIT_KEEP entries, so neither a
+ * thousand toggles nor a flapping origin can flush the record of who changed the origin set.
  */
 import { AUDIT_KEEP, type AuditEntry } from "./protocol.ts";
 
-/** The actions that are state toggles; every other action is a configuration change. */
-const TOGGLES = ["set-state"];
+/** The actions of each kind that is not configuration; every other action is a configuration change. */
+const KINDS: readonly (readonly string[])[] = [["set-state"], ["health", "alert"]];
+const LISTED = KINDS.flat();
 
 /** Appends one entry and deletes the entries of its kind beyond the newest AUDIT_KEEP. */
 export function appendAudit(
@@ -25,12 +28,13 @@ export function appendAudit(
     JSON.stringify(detail),
     actor,
   );
-  const toggle = TOGGLES.includes(action);
-  const kind = `action ${toggle ? "IN" : "NOT IN"} (${TOGGLES.map(() => "?").join(", ")})`;
+  const own = KINDS.find((actions) => actions.includes(action));
+  const actions = own ?? LISTED;
+  const kind = `action ${own === undefined ? "NOT IN" : "IN"} (${actions.map(() => "?").join(", ")})`;
   sql.exec(
     `DELETE FROM audit WHERE ${kind} AND seq NOT IN (SELECT seq FROM audit WHERE ${kind} ORDER BY seq DESC LIMIT ?)`,
-    ...TOGGLES,
-    ...TOGGLES,
+    ...actions,
+    ...actions,
     AUDIT_KEEP,
   );
 }

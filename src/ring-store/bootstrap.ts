@@ -39,6 +39,15 @@ export function applyRegionBootstrap(host: StoreHost): void {
         { regions: regions.map((r) => r.id) },
         "REGIONS",
       );
+      const ids = regions.map((r) => r.id);
+      host.log({
+        event: "config.changed",
+        level: "info",
+        action: "bootstrap-regions",
+        actor: "REGIONS",
+        epoch: readEpoch(sql),
+        regions: ids,
+      });
     }
     writeMeta(sql, "regions_bootstrap", fingerprint);
   });
@@ -55,7 +64,7 @@ export function applyRegionBootstrap(host: StoreHost): void {
 export function applyOriginBootstrap(host: StoreHost, origins: unknown): FieldError[] {
   const parsed = parseOrigins(origins);
   if (!parsed.ok) {
-    console.error(`ORIGINS not applied: ${parsed.errors.map((e) => `${e.field} ${e.message}`).join("; ")}`);
+    host.log({ event: "misconfigured", level: "error", scope: "ORIGINS", applied: false, errors: parsed.errors });
     return parsed.errors;
   }
   const sql = host.storage.sql;
@@ -65,7 +74,16 @@ export function applyOriginBootstrap(host: StoreHost, origins: unknown): FieldEr
     if (replaceOrigins(sql, parsed.value)) {
       syncLayout(sql, slotsPerOrigin(host.settings));
       host.bumpEpoch();
-      appendAudit(sql, Date.now(), readEpoch(sql), "bootstrap", { origins: parsed.value.map((o) => o.id) }, "ORIGINS");
+      const ids = parsed.value.map((o) => o.id);
+      appendAudit(sql, Date.now(), readEpoch(sql), "bootstrap", { origins: ids }, "ORIGINS");
+      host.log({
+        event: "config.changed",
+        level: "info",
+        action: "bootstrap",
+        actor: "ORIGINS",
+        epoch: readEpoch(sql),
+        origins: ids,
+      });
     }
     writeMeta(sql, "bootstrap", fingerprint);
   });

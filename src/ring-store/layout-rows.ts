@@ -6,6 +6,7 @@ import type { Settings } from "../core/config/settings.ts";
 import { SLOTS_PER_MEMBER } from "../core/ring/maglev.ts";
 import { planPoolLayouts, type PoolLayouts, type PoolMember } from "../core/ring/pool-layouts.ts";
 import type { SlotLayout } from "../core/ring/slot-layout.ts";
+import { emitLog } from "../worker/emit-log.ts";
 import { readMeta, writeMeta } from "./meta.ts";
 import { readOriginRows } from "./origin-rows.ts";
 import { readRegionIds } from "./region-rows.ts";
@@ -55,7 +56,14 @@ export function planLayouts(
 ): PoolLayouts {
   const planned = planPoolLayouts(origins, stored, epoch, regions, slotsPerMember);
   for (const pool of planned.refilled) {
-    console.warn(`pool "${pool}" slot layout refilled (layout epoch ${epoch}): most of its clients move once`);
+    // Also for a preview: the refill would happen, and an operator should see that.
+    emitLog({
+      event: "layout.refilled",
+      level: "warn",
+      pool,
+      layoutEpoch: epoch,
+      note: "most of its clients move once",
+    });
   }
   return planned;
 }

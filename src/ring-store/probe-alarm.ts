@@ -3,6 +3,7 @@
  * one minute). When rounds are due is core/health/probe-schedule.ts; this arms and fires it.
  */
 import type { Settings } from "../core/config/settings.ts";
+import { errorText } from "../core/log/log-event.ts";
 import { fastInterval } from "../core/health/health.ts";
 import { nextAlarmAt, planAlarmRound, type RoundScope } from "../core/health/probe-schedule.ts";
 import { hasUnsettled, readLastRoundAt } from "./probe-rounds.ts";
@@ -37,7 +38,7 @@ export async function runAlarm(
     await probeRound(full ? "all" : "unsettled");
     await scheduleAlarm(storage, next(), now());
   } catch (error) {
-    console.error(`probe round failed: ${error instanceof Error ? error.message : String(error)}`);
+    host.log({ event: "probe.round_failed", level: "error", error: errorText(error) });
   }
 }
 

@@ -1,10 +1,12 @@
 /**
  * Active health: probe rounds over the stored origins, their verdicts written to the health
- * records, and when the last full round started (meta "last_round_at").
+ * records (and the changes announced: health-announcer.ts), and when the last full round started
+ * (meta "last_round_at"). Each round that runs logs one probe.round summary.
  */
 import { pickHealthSettings } from "../core/health/health-settings.ts";
 import { applyProbe, fastInterval, isSettled, type HealthSettings, type ProbeResult } from "../core/health/health.ts";
 import { isTooSoon, roundGap, type RoundScope } from "../core/health/probe-schedule.ts";
+import { announceHealth } from "./health-announcer.ts";
 import { readEpoch, readMeta, writeMeta } from "./meta.ts";
 import { readHealth, readOriginRows, writeHealth, type OriginRow } from "./origin-rows.ts";
 import { probeOrigin } from "./prober.ts";
@@ -58,6 +60,7 @@ export class ProbeRounds {
       const deps = { fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init), now };
       const results = await Promise.all(targets.map((t) => probeOrigin(t.url, settings, deps)));
       let dropped = 0;
+      let queued = 0;
       storage.transactionSync(() => {
         let changed = false;
         targets.forEach((target, i) => {
@@ -70,22 +73,27 @@ export class ProbeRounds {
           changed = applyProbeResult(sql, row, results[i]!, pickHealthSettings(settings)) || changed;
         });
         if (changed) this.host.bumpEpoch();
+        // Every round, changed or not: an ejection that simply expired is noticed here.
+        queued = announceHealth(this.host, now());
       });
-      return { ran: true, probed: targets.length - dropped, dropped, epoch: readEpoch(sql) };
+      const passed = results.filter((result) => result.ok).length;
+      const probed = targets.length - dropped;
+      const summary = { probed, passed, failed: results.length - passed, dropped, alertsQueued: queued };
+      const durationMs = now() - at;
+      this.host.log(
+        { event: "probe.round", level: "info", scope, ...summary, durationMs, epoch: readEpoch(sql) },
+        now(),
+      );
+      return { ran: true, probed, dropped, epoch: readEpoch(sql) };
     } finally {
       this.inFlight = false;
     }
   }
 }
 
-/** Writes one probe's verdict into the origin's health record (logging a change of status); true if routing changed. */
+/** Writes one probe's verdict into the origin's health record; true if routing changed. */
 function applyProbeResult(sql: SqlStorage, row: OriginRow, result: ProbeResult, settings: HealthSettings): boolean {
-  const before = readHealth(row);
-  const { health, changed } = applyProbe(before, result, settings);
-  if (before.status !== health.status) {
-    const log = health.status === "down" ? console.warn : console.log;
-    log(`origin ${row.id} is ${health.status}${health.error === null ? "" : ` (${health.error})`}`);
-  }
+  const { health, changed } = applyProbe(readHealth(row), result, settings);
   writeHealth(sql, row.id, health);
   return changed;
 }

@@ -8,16 +8,20 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { AdminChange } from "../core/admin/admin.ts";
+import { parseAlertSettings } from "../core/config/alert-settings.ts";
 import { parseSettings, type Settings } from "../core/config/settings.ts";
-import { pickHealthSettings } from "../core/health/health-settings.ts";
 import type { RoundScope } from "../core/health/probe-schedule.ts";
+import type { LogEvent } from "../core/log/log-event.ts";
 import type { AdminState } from "../core/model.ts";
 import type { FieldError } from "../core/result.ts";
+import { emitLog } from "../worker/emit-log.ts";
 import type { Vars } from "../worker/vars.ts";
 import { applyAdminChange } from "./admin-changes.ts";
+import { AlertDelivery } from "./alert-delivery.ts";
 import { readAudit } from "./audit-log.ts";
 import { applyOriginBootstrap, applyRegionBootstrap } from "./bootstrap.ts";
 import { CallCounter } from "./call-counter.ts";
+import { announceHealth } from "./health-announcer.ts";
 import { slotsPerOrigin, syncLayout } from "./layout-rows.ts";
 import { incrementEpoch, readEpoch } from "./meta.ts";
 import { readOriginRows } from "./origin-rows.ts";
@@ -41,7 +45,7 @@ import { migrate } from "./schema.ts";
 import { isSessionRevoked, revokeSession } from "./session-rows.ts";
 import { buildUpdate, listAdminOrigins, readSnapshot, readStoreHealth } from "./snapshot.ts";
 import type { StoreHost } from "./store-host.ts";
-import { mergeReport } from "./traffic-reports.ts";
+import { applyTrafficReport } from "./traffic-reports.ts";
 
 const STATES: readonly AdminState[] = ["active", "draining", "disabled"];
 
@@ -54,16 +58,29 @@ export class RingStore extends DurableObject<Vars> {
   private readonly rounds: ProbeRounds;
   /** Calls served since this object started, by method: what `npm run bench` counts per 10,000 requests. */
   private readonly calls = new CallCounter();
+  /** The alert webhook's outbox delivery (public so tests can point it at their receiver). */
+  readonly alerts: AlertDelivery;
   /** Injectable for tests. */
   now: () => number = Date.now;
 
   constructor(ctx: DurableObjectState, env: Vars) {
     super(ctx, env);
-    const parsed = parseSettings(env as unknown as Record<string, unknown>);
+    const vars = env as unknown as Record<string, unknown>;
+    const parsed = parseSettings(vars);
     this.settings = parsed.ok ? parsed.value : null;
-    if (!parsed.ok)
-      console.error(`settings invalid: ${parsed.errors.map((e) => `${e.field} ${e.message}`).join("; ")}`);
-    this.host = { storage: ctx.storage, settings: this.settings, bumpEpoch: () => this.bumpEpoch() };
+    if (!parsed.ok) this.log({ event: "misconfigured", level: "error", scope: "settings", errors: parsed.errors });
+    // An invalid webhook turns alerts off, nothing else: routing and probing never depend on it.
+    const alertSettings = parseAlertSettings(vars);
+    if (!alertSettings.ok)
+      this.log({ event: "misconfigured", level: "error", scope: "alerts", errors: alertSettings.errors });
+    this.host = {
+      storage: ctx.storage,
+      settings: this.settings,
+      bumpEpoch: () => this.bumpEpoch(),
+      log: (event, at) => this.log(event, at),
+      alertsEnabled: () => this.alerts.enabled(),
+    };
+    this.alerts = new AlertDelivery(this.host, alertSettings.ok ? alertSettings.value : null);
     this.rounds = new ProbeRounds(this.host);
     // SQLite storage is synchronous, so this finishes before any call is delivered. A new
     // deployment (new variables) restarts the object, so this is where a changed ORIGINS is noticed.
@@ -73,8 +90,13 @@ export class RingStore extends DurableObject<Vars> {
     // A changed RING_SLOTS_PER_ORIGIN (or a schema upgrade) takes effect here.
     ctx.storage.transactionSync(() => {
       if (syncLayout(ctx.storage.sql, slotsPerOrigin(this.settings))) this.bumpEpoch();
+      // Where health announcements start from (origins seeded or added by ORIGINS just now), and
+      // what changed while the object was away (an ejection that ran out).
+      announceHealth(this.host, this.now());
     });
     void ctx.blockConcurrencyWhile(() => armAlarm(ctx.storage, this.settings));
+    // Alerts a restart interrupted go out now.
+    this.deliverAlerts();
   }
 
   /** The current snapshot: epoch and origins sorted by id. */
@@ -102,7 +124,14 @@ export class RingStore extends DurableObject<Vars> {
    */
   async applyChange(change: AdminChange, options: ChangeOptions = {}): Promise<ChangeResult> {
     const now = this.now();
-    return this.ctx.storage.transactionSync(() => applyAdminChange(this.host, change, options, now));
+    const result = this.ctx.storage.transactionSync(() => {
+      const applied = applyAdminChange(this.host, change, options, now);
+      // A disabled or re-enabled origin can start or end panic mode.
+      if (applied.ok && applied.changed) announceHealth(this.host, now);
+      return applied;
+    });
+    this.deliverAlerts();
+    return result;
   }
 
   /** The newest audit entries first; `before` pages back by sequence number. */
@@ -148,7 +177,10 @@ export class RingStore extends DurableObject<Vars> {
   /** One probe round (probe-rounds.ts): every origin ("all") or those not settled up ("unsettled"). */
   async probeRound(scope: RoundScope = "all"): Promise<RoundResult> {
     this.calls.count("probeRound");
-    return this.rounds.run(scope, this.now);
+    const result = await this.rounds.run(scope, this.now);
+    // Also what retries alerts left behind by a restart.
+    this.deliverAlerts();
+    return result;
   }
 
   /** The alarm (probe-alarm.ts): re-armed, then one probe round; never throws. */
@@ -172,16 +204,20 @@ export class RingStore extends DurableObject<Vars> {
     knownLayoutEpoch: number | null = null,
   ): Promise<ReportAnswer> {
     this.calls.count("report");
-    const settings = this.settings;
-    if (settings !== null && Array.isArray(entries)) {
-      const now = this.now();
-      this.ctx.storage.transactionSync(() => {
-        if (mergeReport(this.ctx.storage.sql, entries, pickHealthSettings(settings), now)) this.bumpEpoch();
-      });
-    }
+    if (Array.isArray(entries) && applyTrafficReport(this.host, entries, this.now()) > 0) this.deliverAlerts();
     const epoch = readEpoch(this.ctx.storage.sql);
     const stale = typeof knownEpoch === "number" && knownEpoch !== epoch;
     return { epoch, update: stale ? buildUpdate(await this.getSnapshot(), knownEpoch, knownLayoutEpoch) : null };
+  }
+
+  /** Sends the alert outbox in the background (alert-delivery.ts: one loop at a time; a no-op when empty). */
+  private deliverAlerts(): void {
+    this.ctx.waitUntil(this.alerts.deliver());
+  }
+
+  /** One structured log line; the object's secrets never appear in it. */
+  private log(event: LogEvent, at: number = Date.now()): void {
+    emitLog(event, this.env, at);
   }
 
   /** Every routing-relevant write ends here, so the cached snapshot can never be stale. */

@@ -115,10 +115,30 @@ export const MIGRATIONS: readonly Migration[] = [
     run: (sql) =>
       sql.exec("CREATE TABLE IF NOT EXISTS revoked_sessions (sid TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)"),
   },
+  {
+    id: 9,
+    description: "health events: the condition last announced per origin, and the alert outbox",
+    // health_announced: what was last logged per origin (health-announcer.ts compares with it);
+    // alert_outbox: alerts not yet delivered, so a restart loses none (alert-delivery.ts).
+    run: (sql) => {
+      sql.exec(`CREATE TABLE IF NOT EXISTS health_announced (
+      id TEXT PRIMARY KEY,
+      status TEXT NOT NULL,
+      ejected INTEGER NOT NULL
+    )`);
+      sql.exec(`CREATE TABLE IF NOT EXISTS alert_outbox (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      body TEXT NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      next_at INTEGER NOT NULL,
+      last_error TEXT
+    )`);
+    },
+  },
 ];
 
 /** The tables the steps leave behind; a stored id is trusted only while they are all there. */
-const TABLES = ["origins", "meta", "audit", "pool_layouts", "regions"];
+const TABLES = ["origins", "meta", "audit", "pool_layouts", "regions", "health_announced", "alert_outbox"];
 
 /** Runs the steps after the last applied one, then stores the last id. */
 export function migrate(sql: SqlStorage): void {

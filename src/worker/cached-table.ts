@@ -10,6 +10,7 @@ import type { FieldError } from "../core/result.ts";
 import { bootstrapSnapshot, buildRoutingTable, type RoutingTable } from "../core/routing/routing-table.ts";
 import type { SnapshotUpdate } from "../ring-store/protocol.ts";
 import type { Env } from "./env.ts";
+import { emitLog } from "./emit-log.ts";
 
 /** Where the table in use came from. */
 export type TableSource = "durable-object" | "bootstrap";
@@ -56,9 +57,13 @@ export function tableFromUpdate(
     );
     const misfit = table.pools.filter((pool) => pool.layout !== layouts[pool.id]).map((pool) => pool.id);
     if (misfit.length > 0)
-      console.error(
-        `layouts ${update.layoutEpoch} do not fit epoch ${update.epoch} (pools ${misfit.join(", ")}): refilled`,
-      );
+      emitLog({
+        event: "snapshot.layout_mismatch",
+        level: "error",
+        layoutEpoch: update.layoutEpoch,
+        epoch: update.epoch,
+        pools: misfit,
+      });
   } else if (previous?.source === "durable-object" && previous.table.epoch === update.epoch) {
     // Unchanged epoch: the ring is not rebuilt, only the age renewed.
     table = previous.table;
@@ -72,7 +77,7 @@ export function tableFromUpdate(
 export function bootstrapTable(env: Env, settings: Settings, now: number): CachedTable | null {
   const parsed = parseOrigins(env.ORIGINS);
   if (!parsed.ok) {
-    console.error(`ORIGINS unusable: ${parsed.errors.map((e) => `${e.field} ${e.message}`).join("; ")}`);
+    emitLog({ event: "misconfigured", level: "error", scope: "ORIGINS", applied: false, errors: parsed.errors }, env);
     return null;
   }
   const snapshot: Snapshot = bootstrapSnapshot(parsed.value, settings.regions, settings.defaultRegion);

@@ -9,6 +9,7 @@ import type { Settings } from "../core/config/settings.ts";
 import { MAX_REPORT_CLIENTS } from "../core/health/health.ts";
 import { isFailure, type AttemptOutcome } from "../core/proxy/retry.ts";
 import type { Env } from "./env.ts";
+import { emitLog } from "./emit-log.ts";
 import type { Attempt } from "./proxy.ts";
 import type { ReportAnswer, ReportEntry } from "../ring-store/protocol.ts";
 import { ringStub, withTimeout } from "./do-call.ts";
@@ -113,9 +114,7 @@ export function flushReports(
         onAnswer(answer);
       })
       // A lost report is dropped, not retried: the next interval brings fresh counts.
-      .catch((error: unknown) =>
-        console.error(`health report failed: ${error instanceof Error ? error.message : error}`),
-      )
+      .catch((error: unknown) => emitLog({ event: "report.failed", level: "error", error }, env))
       .finally(() => {
         inflight = false;
       }),

@@ -6,6 +6,7 @@ import { parseSettings, type Settings } from "../core/config/settings.ts";
 import type { Result } from "../core/result.ts";
 import { ringStub } from "./do-call.ts";
 import type { Env } from "./env.ts";
+import { emitLog } from "./emit-log.ts";
 import { errorResponse } from "./proxy.ts";
 import { route } from "./request.ts";
 
@@ -18,9 +19,9 @@ function loadSettings(env: Env): Result<Settings> {
   if (settings === undefined) {
     settings = parseSettings(env as unknown as Record<string, unknown>);
     if (!settings.ok)
-      console.error(`settings invalid: ${settings.errors.map((e) => `${e.field} ${e.message}`).join("; ")}`);
+      emitLog({ event: "misconfigured", level: "error", scope: "settings", errors: settings.errors }, env);
     else if (settings.value.warnings.length > 0)
-      console.warn(`settings: ${settings.value.warnings.map((e) => `${e.field} ${e.message}`).join("; ")}`);
+      emitLog({ event: "settings.warning", level: "warn", warnings: settings.value.warnings }, env);
     settingsCache.set(env, settings);
   }
   return settings;
@@ -35,7 +36,10 @@ export default {
       return await route(request, env, ctx, loaded.value);
     } catch (error) {
       // A defect of ours must still end in one of our short answers, never the runtime's error page.
-      console.error(`request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      emitLog(
+        { event: "request.failed", level: "error", error, stack: error instanceof Error ? error.stack : null },
+        env,
+      );
       return errorResponse(502, "bad gateway");
     }
   },

@@ -9,6 +9,7 @@
  */
 import type { Settings } from "../core/config/settings.ts";
 import type { Env } from "./env.ts";
+import { emitLog } from "./emit-log.ts";
 import { locationEpoch, readLocation, writeLocation, type LocationCache } from "./location-cache.ts";
 import type { ReportAnswer, ReportEntry, SnapshotUpdate } from "../ring-store/protocol.ts";
 import { ringStub, withTimeout } from "./do-call.ts";
@@ -117,7 +118,7 @@ export function adoptReportAnswer(
       return;
     } catch (error) {
       // It was relative to a table this isolate no longer holds: ask again.
-      console.error(`report answer not adopted: ${error instanceof Error ? error.message : error}`);
+      emitLog({ event: "report.answer_rejected", level: "error", error }, env);
     }
   }
   refreshSoon(env, settings, ctx, answer.epoch, location, now);
@@ -200,7 +201,7 @@ function refresh({ env, settings, ctx, now, read, location, fresh }: RefreshCont
         location === null || fresh
           ? null
           : await readLocation(location, ...known).catch((error: unknown) => {
-              console.error(`location cache read failed: ${error instanceof Error ? error.message : error}`);
+              emitLog({ event: "location_cache.failed", level: "error", operation: "read", error }, env);
               return null;
             });
       const update = shared ?? (await withTimeout(read(env, ...known), settings.doTimeoutMs));
@@ -211,7 +212,7 @@ function refresh({ env, settings, ctx, now, read, location, fresh }: RefreshCont
     } catch (error) {
       // Keep routing with what we have; the next try is one TTL later.
       state.lastError = error instanceof Error ? error.message : String(error);
-      console.error(`snapshot refresh failed: ${state.lastError}`);
+      emitLog({ event: "snapshot.refresh_failed", level: "error", error: state.lastError }, env);
     } finally {
       state.inflight = null;
     }
@@ -229,7 +230,7 @@ function shareWithLocation(ctx: ExecutionContext, location: LocationCache | null
   if (location === null) return;
   ctx.waitUntil(
     writeLocation(location, update).catch((error: unknown) =>
-      console.error(`location cache write failed: ${error instanceof Error ? error.message : error}`),
+      emitLog({ event: "location_cache.failed", level: "error", operation: "write", error }),
     ),
   );
 }

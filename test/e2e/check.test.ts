@@ -23,8 +23,12 @@ describe("npm run check", () => {
       "MAX_ATTEMPTS:0",
       "--var",
       "RING_LOCATION_HINT:mars",
+      "--var",
+      "ALERT_WEBHOOK_URL:http://hooks.example.com/x",
     );
     expect(status).toBe(1);
+    expect(out).toMatch(/^error +ALERT_WEBHOOK_URL: /m);
+    expect(out).not.toContain("hooks.example.com");
     expect(out).toMatch(/^error +MAX_ATTEMPTS: must be an integer from 1 to 10/m);
     expect(out).toMatch(/^error +RING_LOCATION_HINT: must be one of wnam/m);
   });

@@ -27,4 +27,22 @@ describe("audit log retention", () => {
     expect(kept.filter((a) => a === "set-state")).toHaveLength(AUDIT_KEEP);
     expect(kept.filter((a) => a !== "set-state")).toEqual(["remove", "add"]);
   });
+
+  test("health events and alert deliveries are a kind of their own: a flapping origin flushes neither toggles nor configuration", async () => {
+    const object = env.RING.get(env.RING.idFromName("audit-health-kind"));
+    const kept = await runInDurableObject(object, async (_: RingStore, state) => {
+      const sql = state.storage.sql;
+      sql.exec("DELETE FROM audit");
+      appendAudit(sql, 1, 1, "add", { id: "delta" }, "cli");
+      appendAudit(sql, 2, 2, "set-state", { id: "delta" }, "cli");
+      for (let i = 0; i < AUDIT_KEEP + 50; i++) {
+        appendAudit(sql, 3 + i, 3, i % 2 === 0 ? "health" : "alert", { i }, "health");
+      }
+      return sql
+        .exec<{ action: string; n: number }>("SELECT action, COUNT(*) AS n FROM audit GROUP BY action")
+        .toArray();
+    });
+    const count = Object.fromEntries(kept.map((row) => [row.action, row.n]));
+    expect(count).toEqual({ add: 1, "set-state": 1, health: AUDIT_KEEP / 2, alert: AUDIT_KEEP / 2 });
+  });
 });

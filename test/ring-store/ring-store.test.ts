@@ -277,7 +277,7 @@ describe("RingStore schema upgrade", () => {
     });
     expect(after.snapshot).toEqual(before);
     expect(after.meta).toEqual(
-      [...after.stored, { key: "migration", value: "8" }].sort((a, b) => (a.key < b.key ? -1 : 1)),
+      [...after.stored, { key: "migration", value: "9" }].sort((a, b) => (a.key < b.key ? -1 : 1)),
     );
   });
 
@@ -289,7 +289,7 @@ describe("RingStore schema upgrade", () => {
       const id = state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'migration'").one();
       return { snapshot: await restarted.getSnapshot(), id: id.value };
     });
-    expect(after.id).toBe("8");
+    expect(after.id).toBe("9");
     expect(after.snapshot).toEqual(before);
   });
 });
