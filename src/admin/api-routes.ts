@@ -186,7 +186,12 @@ async function change(
   if (!result.ok)
     return refuse(c, { status: result.status, field: result.field, error: `${result.field}: ${result.error}` });
   c.header("etag", `"${result.epoch}"`);
-  if (result.dryRun) return c.json({ dryRun: true, epoch: result.epoch, preview: result.preview });
+  // A new origin has no slots until its probes pass (core/health AWAITING_PROBES): say so beside the preview.
+  const note =
+    parsed.value.op === "add"
+      ? `${parsed.value.origin.id} takes no traffic until it passes HEALTH_RISE (${c.env.status.settings.healthRise}) probes; then the preview's clients move to it, over SLOW_START_MS`
+      : undefined;
+  if (result.dryRun) return c.json({ dryRun: true, epoch: result.epoch, preview: result.preview, note });
   // This isolate routes on the new epoch at once; the others within SNAPSHOT_TTL_MS.
   if (result.changed) {
     const { settings } = c.env.status;
@@ -197,7 +202,7 @@ async function change(
   if (created && parsed.value.op === "add") {
     c.header("location", `${c.env.status.settings.lbPrefix}/api/origins/${encodeURIComponent(parsed.value.origin.id)}`);
   }
-  return c.json({ epoch: result.epoch, changed: result.changed, preview: result.preview }, created ? 201 : 200);
+  return c.json({ epoch: result.epoch, changed: result.changed, preview: result.preview, note }, created ? 201 : 200);
 }
 
 /**

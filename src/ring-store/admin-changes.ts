@@ -100,7 +100,7 @@ function planOriginWrite(
         ...change.origin,
         state: change.state,
         drainStartedAt,
-        health: toView(INITIAL_HEALTH),
+        health: toView(INITIAL_HEALTH), // the preview shows the move that happens when it joins
       });
       return () => insertOrigin(sql, change.origin, change.state, drainStartedAt);
     }

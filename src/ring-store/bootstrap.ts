@@ -5,6 +5,7 @@
  * deploy edits the variable itself.
  */
 import { parseOrigins } from "../core/config/origins.ts";
+import { AWAITING_PROBES, INITIAL_HEALTH } from "../core/health/health.ts";
 import type { OriginConfig } from "../core/model.ts";
 import type { FieldError } from "../core/result.ts";
 import { appendAudit } from "./audit-log.ts";
@@ -104,7 +105,8 @@ function replaceOrigins(sql: SqlStorage, origins: readonly OriginConfig[]): bool
   for (const origin of origins) {
     const row = existing.get(origin.id);
     if (row === undefined) {
-      insertOrigin(sql, origin, "active", null);
+      // The first seed trusts the configuration; an origin added later waits for its probes.
+      insertOrigin(sql, origin, "active", null, existing.size === 0 ? INITIAL_HEALTH : AWAITING_PROBES);
       changed = true;
     } else if (addressChanged(row, origin)) {
       updateOriginAddress(sql, row, origin);

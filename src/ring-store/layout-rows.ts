@@ -8,7 +8,8 @@ import { planPoolLayouts, type PoolLayouts, type PoolMember } from "../core/ring
 import type { SlotLayout } from "../core/ring/slot-layout.ts";
 import { emitLog } from "../worker/emit-log.ts";
 import { readMeta, writeMeta } from "./meta.ts";
-import { readOriginRows } from "./origin-rows.ts";
+import { isAwaiting } from "../core/health/health.ts";
+import { readHealth, readOriginRows } from "./origin-rows.ts";
 import { readRegionIds } from "./region-rows.ts";
 
 /** The RING_SLOTS_PER_ORIGIN the layouts are sized with (the default when the settings are invalid). */
@@ -74,7 +75,11 @@ export function planLayouts(
  * transaction that changed the origins, so a refused change leaves both as they were.
  */
 export function syncLayout(sql: SqlStorage, slotsPerMember: number): boolean {
-  const origins = readOriginRows(sql).map((row) => ({ id: row.id, weight: row.weight, region: row.region }));
+  // An origin still awaiting its first passing probes has no slots yet: nobody moves to it (or
+  // anywhere else) until it can serve.
+  const origins = readOriginRows(sql)
+    .filter((row) => !isAwaiting(readHealth(row)))
+    .map((row) => ({ id: row.id, weight: row.weight, region: row.region }));
   const stored = readLayouts(sql);
   const epoch = readLayoutEpoch(sql) + 1;
   const { layouts, changed } = planLayouts(origins, stored, epoch, readRegionIds(sql), slotsPerMember);

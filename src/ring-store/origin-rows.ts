@@ -2,7 +2,7 @@
  * The `origins` table: each origin's address, administrative state and health record (JSON of
  * core/health.ts HealthRecord). Every read and write of it is here, each written once.
  */
-import { INITIAL_HEALTH, toView, type HealthRecord } from "../core/health/health.ts";
+import { AWAITING_PROBES, INITIAL_HEALTH, toView, type HealthRecord } from "../core/health/health.ts";
 import type { AdminState, OriginConfig, OriginRecord } from "../core/model.ts";
 
 /** One stored origin, as SQLite returns it. */
@@ -43,12 +43,13 @@ export function toOriginRecord(row: OriginRow): OriginRecord {
   };
 }
 
-/** Adds an origin with a fresh health record. */
+/** Adds an origin; by default it waits for its first passing probes (AWAITING_PROBES). */
 export function insertOrigin(
   sql: SqlStorage,
   origin: OriginConfig,
   state: AdminState,
   drainStartedAt: number | null,
+  health: HealthRecord = AWAITING_PROBES,
 ): void {
   sql.exec(
     "INSERT INTO origins (id, url, weight, region, state, drain_started_at, health) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -58,7 +59,7 @@ export function insertOrigin(
     origin.region,
     state,
     drainStartedAt,
-    JSON.stringify(INITIAL_HEALTH),
+    JSON.stringify(health),
   );
 }
 

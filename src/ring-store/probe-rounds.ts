@@ -4,7 +4,15 @@
  * (meta "last_round_at"). Each round that runs logs one probe.round summary.
  */
 import { pickHealthSettings } from "../core/health/health-settings.ts";
-import { applyProbe, fastInterval, isSettled, type HealthSettings, type ProbeResult } from "../core/health/health.ts";
+import {
+  applyProbe,
+  fastInterval,
+  isAwaiting,
+  isSettled,
+  type HealthSettings,
+  type ProbeResult,
+} from "../core/health/health.ts";
+import { slotsPerOrigin, syncLayout } from "./layout-rows.ts";
 import { isTooSoon, roundGap, type RoundScope } from "../core/health/probe-schedule.ts";
 import { announceHealth } from "./health-announcer.ts";
 import { readEpoch, readMeta, writeMeta } from "./meta.ts";
@@ -63,6 +71,7 @@ export class ProbeRounds {
       let queued = 0;
       storage.transactionSync(() => {
         let changed = false;
+        let joined = false;
         targets.forEach((target, i) => {
           const row = readOriginRows(sql, target.id)[0];
           // Removed or re-pointed while it was being probed: the verdict is about something else.
@@ -70,8 +79,12 @@ export class ProbeRounds {
             dropped++;
             return;
           }
-          changed = applyProbeResult(sql, row, results[i]!, pickHealthSettings(settings)) || changed;
+          const result = applyProbeResult(sql, row, results[i]!, pickHealthSettings(settings));
+          changed = result.changed || changed;
+          joined = result.joined || joined;
         });
+        // A new origin that passed its first probes gets its slots now (its clients move once, to it).
+        if (joined) syncLayout(sql, slotsPerOrigin(settings));
         if (changed) this.host.bumpEpoch();
         // Every round, changed or not: an ejection that simply expired is noticed here.
         queued = announceHealth(this.host, now());
@@ -91,9 +104,15 @@ export class ProbeRounds {
   }
 }
 
-/** Writes one probe's verdict into the origin's health record; true if routing changed. */
-function applyProbeResult(sql: SqlStorage, row: OriginRow, result: ProbeResult, settings: HealthSettings): boolean {
-  const { health, changed } = applyProbe(readHealth(row), result, settings);
+/** Writes one probe's verdict into the origin's health record: whether routing changed, and whether a new origin joined. */
+function applyProbeResult(
+  sql: SqlStorage,
+  row: OriginRow,
+  result: ProbeResult,
+  settings: HealthSettings,
+): { changed: boolean; joined: boolean } {
+  const before = readHealth(row);
+  const { health, changed } = applyProbe(before, result, settings);
   writeHealth(sql, row.id, health);
-  return changed;
+  return { changed, joined: isAwaiting(before) && !isAwaiting(health) };
 }

@@ -4,7 +4,8 @@
  * object announces the ejections after the merge, in the same transaction (health-announcer.ts).
  */
 import { pickHealthSettings } from "../core/health/health-settings.ts";
-import { applyReport, isEjected, validateReport, type HealthSettings } from "../core/health/health.ts";
+import { isEjected, type HealthSettings } from "../core/health/health.ts";
+import { applyReport, validateReport } from "../core/health/passive-health.ts";
 import { announceHealth } from "./health-announcer.ts";
 import { readHealth, readOriginRows, writeHealth } from "./origin-rows.ts";
 import type { ReportEntry } from "./protocol.ts";

@@ -6,7 +6,7 @@
  * traffic; a batch holds one entry per failing origin, so its size is bounded by the origins.
  */
 import type { Settings } from "../core/config/settings.ts";
-import { MAX_REPORT_CLIENTS } from "../core/health/health.ts";
+import { MAX_REPORT_CLIENTS } from "../core/health/passive-health.ts";
 import { isFailure, type AttemptOutcome } from "../core/proxy/retry.ts";
 import type { Env } from "./env.ts";
 import { emitLog } from "./emit-log.ts";

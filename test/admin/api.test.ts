@@ -365,7 +365,11 @@ describe("changes", () => {
       region: "eu",
       state: "active",
     });
-    expect(after.origins.find((o) => o.id === "delta")!.share).toBeCloseTo(body.preview.share, 9);
+    // It joins the ring only once it passes HEALTH_RISE probes (issue 14): until then no slot, no client.
+    const delta = after.origins.find((o) => o.id === "delta")!;
+    expect(delta.share).toBe(0);
+    expect(delta.health).toBe("down");
+    expect((body as unknown as { note: string }).note).toMatch(/HEALTH_RISE \(2\) probes/);
   });
 
   test("update, set state and remove answer 200 with the new epoch; a no-op is 200 with changed false and the same epoch", async () => {

@@ -314,3 +314,53 @@ describe("drain and re-activation", () => {
     expect(charlie).toMatchObject({ state: "active", drainStartedAt: null, health: { recoveredAt: r.time() } });
   });
 });
+
+describe("a new origin joins only after its probes pass (issue 14)", () => {
+  const slotsOf = async (r: Awaited<ReturnType<typeof rig>>, id: string) => {
+    const snapshot = await r.stub.getSnapshot();
+    return Object.values(snapshot.layouts).reduce((n, layout) => {
+      const index = layout.ids.indexOf(id);
+      return n + (index < 0 ? 0 : [...layout.owners].filter((owner) => owner === index).length);
+    }, 0);
+  };
+
+  test("an origin added on a dead port never takes a slot; nobody moves", async () => {
+    const r = await rig();
+    await r.round();
+    const before = await r.stub.getSnapshot();
+    const added = await r.stub.applyChange({
+      op: "add",
+      origin: { id: "dead", url: "http://127.0.0.1:9", weight: 2, region: null },
+      state: "active",
+    });
+    expect(added.ok).toBe(true);
+    for (let i = 0; i < 4; i++) await r.round();
+    expect(await slotsOf(r, "dead")).toBe(0);
+    expect((await r.view("dead")).status).toBe("down");
+    const after = await r.stub.getSnapshot();
+    // The other origins' layouts are the ones they had: not one client moved.
+    for (const [pool, layout] of Object.entries(after.layouts)) {
+      expect([...layout.owners].map((o) => layout.ids[o])).toEqual(
+        [...before.layouts[pool]!.owners].map((o) => before.layouts[pool]!.ids[o]),
+      );
+    }
+  });
+
+  test("a live one gets its slots after HEALTH_RISE passing probes, then ramps up by slow start", async () => {
+    const r = await rig();
+    await r.round();
+    const live = origins[0]!;
+    await r.stub.applyChange({
+      op: "add",
+      origin: { id: "late", url: live.url, weight: 1, region: null },
+      state: "active",
+    });
+    expect(await slotsOf(r, "late")).toBe(0);
+    await r.round(); // pass 1 of 2
+    expect(await slotsOf(r, "late")).toBe(0);
+    const joinedAt = r.time() + INTERVAL;
+    await r.round(); // pass 2: up, joins
+    expect(await slotsOf(r, "late")).toBeGreaterThan(0);
+    expect(await r.view("late")).toMatchObject({ status: "up", recoveredAt: joinedAt });
+  });
+});

@@ -68,6 +68,11 @@ export interface HealthRecord {
   readonly ejections: number;
   /** See HealthView.recoveredAt. */
   readonly recoveredAt: number | null;
+  /**
+   * True for an origin that joined a running pool and has not yet passed HEALTH_RISE probes: it is
+   * kept out of the slot layouts until then (AWAITING_PROBES).
+   */
+  readonly awaiting?: boolean;
 }
 
 /** The record of an origin nobody has probed or reported on yet. */
@@ -84,6 +89,27 @@ export const INITIAL_HEALTH: HealthRecord = {
   recoveredAt: null,
 };
 
+/**
+ * The record of an origin that joins a running pool (added through the admin API or by an edited
+ * ORIGINS): down, and out of the slot layouts, until HEALTH_RISE probes pass. So an origin on a
+ * dead port never takes its share, and nobody moves until it can serve: then its slots are laid
+ * out (the clients that move, move once, to it) and slow start brings them over SLOW_START_MS.
+ * Only the first seed of an empty object starts its origins `unknown` (eligible at once):
+ * refusing every request until the first probe round would be worse than trusting the
+ * configuration.
+ */
+export const AWAITING_PROBES: HealthRecord = {
+  ...INITIAL_HEALTH,
+  status: "down",
+  error: "awaiting its first passing probes",
+  awaiting: true,
+};
+
+/** True while the origin waits for its first HEALTH_RISE passing probes (kept out of the layouts). */
+export function isAwaiting(health: HealthRecord): boolean {
+  return health.awaiting === true;
+}
+
 /** One probe's outcome. */
 export interface ProbeResult {
   readonly ok: boolean;
@@ -97,28 +123,6 @@ export interface HealthChange {
   readonly health: HealthRecord;
   readonly changed: boolean;
 }
-
-/** What one isolate saw of one origin since its last report. */
-export interface TrafficReport {
-  readonly successes: number;
-  readonly failures: number;
-  /** Failures after the isolate's last success (all of them when there was none). */
-  readonly trailingFailures: number;
-  /** Hashes (32-bit) of the client addresses behind the trailing failures: distinct, at most MAX_REPORT_CLIENTS. */
-  readonly clients: readonly number[];
-}
-
-/** How many origins are ejected now, out of how many active ones (the ejection budget is shared). */
-export interface EjectionBudget {
-  readonly ejectedNow: number;
-  readonly total: number;
-}
-
-/** Largest count one report may carry; it also caps the merged count, so sums stay exact integers. */
-export const MAX_REPORT_COUNT = 1e9;
-
-/** Most client hashes one report or record holds: enough for EJECT_MIN_CLIENTS (at most 16). */
-export const MAX_REPORT_CLIENTS = 16;
 
 /** Applies one probe result: rise / fall for the status; a pass also ends an ejection early. */
 export function applyProbe(health: HealthRecord, result: ProbeResult, settings: HealthSettings): HealthChange {
@@ -138,7 +142,7 @@ export function applyProbe(health: HealthRecord, result: ProbeResult, settings: 
       // nothing ramps: recoveredAt stays as it is.
       next = { ...next, status: "up" };
     } else if (health.status === "down" && next.passes >= threshold(settings.rise)) {
-      next = { ...next, status: "up", passes: 0, failures: 0, recoveredAt: at };
+      next = { ...next, status: "up", passes: 0, failures: 0, recoveredAt: at, awaiting: false };
     }
   } else {
     next = {
@@ -154,55 +158,6 @@ export function applyProbe(health: HealthRecord, result: ProbeResult, settings: 
   return { health: next, changed: !sameView(health, next) };
 }
 
-/** Merges one isolate's failure report; ejects (Envoy-style backoff, shared budget) after K consecutive failures. */
-export function applyReport(
-  health: HealthRecord,
-  report: TrafficReport,
-  settings: HealthSettings,
-  now: number,
-  budget: EjectionBudget,
-): HealthChange {
-  if (!isTime(now) || validateReport(report) === null) return { health, changed: false };
-  // Requests that were in flight when the origin went down or was ejected fail too; they describe
-  // the outage already acted on, so counting them would only extend it.
-  if (health.status === "down" || isEjected(health, now)) return { health, changed: false };
-  // A success anywhere breaks the run: only the failures after this isolate's last success are
-  // still consecutive. Reports arrive one by one, so "consecutive" is over their arrival order.
-  const last = health.lastFailureReportAt ?? null;
-  const expired = last !== null && now - last > nonNegative(settings.ejectWindowMs);
-  const prior = expired ? 0 : health.passiveFailures;
-  const fresh = report.successes > 0;
-  const passiveFailures = fresh ? report.trailingFailures : Math.min(prior + report.failures, MAX_REPORT_COUNT);
-  const failingClients = union(fresh || expired ? [] : (health.failingClients ?? []), report.clients);
-  const withCount = {
-    ...health,
-    passiveFailures,
-    failingClients,
-    lastFailureReportAt: report.failures > 0 ? now : last,
-  };
-  if (passiveFailures < threshold(settings.ejectAfter)) return { health: withCount, changed: false };
-  if (failingClients.length < threshold(settings.ejectMinClients)) return { health: withCount, changed: false };
-  // Without budget the count is kept: a later report ejects once another ejection has ended.
-  if (!(budget.ejectedNow < maxEjected(budget.total, settings.ejectMaxPercent))) {
-    return { health: withCount, changed: false };
-  }
-  const baseMs = nonNegative(settings.ejectBaseMs);
-  const maxMs = nonNegative(settings.ejectMaxMs);
-  // An origin that stayed in for longer than the longest ejection has earned a fresh start;
-  // otherwise each ejection of the streak lasts one base longer (Envoy: base × times ejected).
-  const quiet = health.ejectedUntil === null || now - health.ejectedUntil > maxMs;
-  const ejections = (quiet ? 0 : health.ejections) + 1;
-  const next = {
-    ...withCount,
-    passiveFailures: 0,
-    failingClients: [],
-    ejections,
-    ejectedUntil: now + Math.min(baseMs * ejections, maxMs),
-  };
-  return { health: next, changed: !sameView(health, next) };
-}
-
-/** Whether passive health keeps the origin out at `now`. */
 /**
  * Settled: up with no failing probe in its streak. Every other origin (unknown, down, or up but
  * failing) is probed at HEALTH_FAST_INTERVAL_MS, as HAProxy's `fastinter` / `downinter` do, so a
@@ -217,15 +172,9 @@ export function fastInterval(intervalMs: number, fastIntervalMs: number): number
   return intervalMs > 0 && fastIntervalMs > 0 ? Math.min(intervalMs, fastIntervalMs) : 0;
 }
 
+/** Whether passive health keeps the origin out at `now`. */
 export function isEjected(health: HealthRecord, now: number): boolean {
   return health.ejectedUntil !== null && now < health.ejectedUntil;
-}
-
-/** How many origins may be ejected at once: `percent` of `total`, rounded down, but at least one (Envoy); 0 of none. */
-export function maxEjected(total: number, percent: number): number {
-  if (!(total > 0)) return 0;
-  const share = Math.floor((total * nonNegative(percent)) / 100);
-  return Math.max(1, share);
 }
 
 /**
@@ -237,52 +186,20 @@ export function toView(health: HealthRecord): HealthView {
   return { status: health.status, ejectedUntil: health.ejectedUntil, recoveredAt: health.recoveredAt };
 }
 
-/**
- * Checks a report from an isolate (never trusted): non-negative integers up to 1e9,
- * trailingFailures ≤ failures, and at most MAX_REPORT_CLIENTS client hashes (32-bit integers;
- * a report without them, from an older Worker, names no client).
- */
-export function validateReport(value: unknown): TrafficReport | null {
-  if (typeof value !== "object" || value === null) return null;
-  const { successes, failures, trailingFailures, clients = [] } = value as Record<string, unknown>;
-  if (!isCount(successes) || !isCount(failures) || !isCount(trailingFailures)) return null;
-  if (trailingFailures > failures) return null;
-  if (!Array.isArray(clients) || clients.length > MAX_REPORT_CLIENTS || !clients.every(isHash)) return null;
-  return { successes, failures, trailingFailures, clients: union([], clients as number[]) };
-}
-
-/** The distinct hashes of both lists, at most MAX_REPORT_CLIENTS (the first ones kept). */
-function union(a: readonly number[], b: readonly number[]): number[] {
-  const out = [...a];
-  for (const hash of b) {
-    if (out.length >= MAX_REPORT_CLIENTS) break;
-    if (!out.includes(hash)) out.push(hash);
-  }
-  return out;
-}
-
-function isHash(value: unknown): boolean {
-  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 0xffff_ffff;
-}
-
-function isCount(value: unknown): value is number {
-  return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= MAX_REPORT_COUNT;
-}
-
-function isTime(value: number | null): value is number {
+export function isTime(value: number | null): value is number {
   return typeof value === "number" && Number.isFinite(value) && value >= 0;
 }
 
 // Settings are validated where they are parsed; these only keep a bad value from producing NaN
 // times or a threshold that can never be reached.
-function threshold(value: number): number {
+export function threshold(value: number): number {
   return value >= 1 ? value : 1;
 }
 
-function nonNegative(value: number): number {
+export function nonNegative(value: number): number {
   return value >= 0 ? value : 0;
 }
 
-function sameView(a: HealthRecord, b: HealthRecord): boolean {
+export function sameView(a: HealthRecord, b: HealthRecord): boolean {
   return a.status === b.status && a.ejectedUntil === b.ejectedUntil && a.recoveredAt === b.recoveredAt;
 }

@@ -3,21 +3,23 @@ import { describe, expect, test } from "vitest";
 import {
   DEFAULT_HEALTH_SETTINGS,
   INITIAL_HEALTH,
-  MAX_REPORT_CLIENTS,
-  MAX_REPORT_COUNT,
   applyProbe,
-  applyReport,
   isEjected,
-  maxEjected,
   toView,
-  validateReport,
-  type EjectionBudget,
   type HealthChange,
   type HealthRecord,
   type HealthSettings,
   type ProbeResult,
-  type TrafficReport,
 } from "../../../src/core/health/health.ts";
+import {
+  MAX_REPORT_CLIENTS,
+  MAX_REPORT_COUNT,
+  applyReport,
+  maxEjected,
+  validateReport,
+  type EjectionBudget,
+  type TrafficReport,
+} from "../../../src/core/health/passive-health.ts";
 import { UNKNOWN_HEALTH } from "../../../src/core/model.ts";
 
 const S = DEFAULT_HEALTH_SETTINGS;
