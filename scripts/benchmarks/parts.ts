@@ -73,4 +73,16 @@ export const PARTS: readonly Part[] = [
       "The Durable Object's request rate from the refresh, report and probe logic, for 300 locations, 1,000 origins " +
       "and 1M requests/s.",
   },
+  {
+    id: "skew",
+    title: "6. Skewed traffic: load and stickiness (issue 12)",
+    script: "scripts/bench-skew.ts",
+    json: "skew.json",
+    about:
+      "One seeded skewed workload (~4,000 Zipf-weighted users, a quarter on IPv6 privacy addresses, three NAT " +
+      "addresses carrying 12 %, 6 % and 4 % of requests, browsers' cookie jars and User-Agents) through the " +
+      "balancer in workerd, HAProxy `hash-type consistent` and HAProxy with `hash-balance-factor 125`: peak/mean " +
+      "request load, users kept on one origin, requests off their usual origin, users moved, errors, and the " +
+      "Durable Object's calls under load and in a quiet window.",
+  },
 ];
