@@ -6,6 +6,7 @@
  */
 import { parseOrigins } from "../core/config/origins.ts";
 import { AWAITING_PROBES, INITIAL_HEALTH } from "../core/health/health.ts";
+import { reconcileOrigins, type OriginsReconcile } from "../core/config/origins-reconcile.ts";
 import type { OriginConfig } from "../core/model.ts";
 import type { FieldError } from "../core/result.ts";
 import { appendAudit } from "./audit-log.ts";
@@ -56,11 +57,12 @@ export function applyRegionBootstrap(host: StoreHost): void {
 
 /**
  * ORIGINS seeds an empty object. Afterwards the stored state is the truth, and ORIGINS is applied
- * again only when it differs from the list it was last applied from (a deploy that edits it):
- * then ids missing from ORIGINS are removed, new ids are added as active, and existing ids take
- * the new url / weight / region but keep their administrative state (and their health unless
- * the url changed). An invalid ORIGINS changes nothing; the errors it returns are reported in
- * every snapshot (none when ORIGINS is valid).
+ * again only when it differs from the list it was last applied from (a deploy that edits it, or
+ * a rollback), as the diff between the two lists (core/config/origins-reconcile.ts): what the
+ * edit removed, added or changed; origins made through the admin API are kept and named in the
+ * log line and the audit entry. Administrative states are kept (and health unless the url
+ * changed). An invalid ORIGINS changes nothing; the errors it returns are reported in every
+ * snapshot (none when ORIGINS is valid).
  */
 export function applyOriginBootstrap(host: StoreHost, origins: unknown): FieldError[] {
   const parsed = parseOrigins(origins);
@@ -70,20 +72,29 @@ export function applyOriginBootstrap(host: StoreHost, origins: unknown): FieldEr
   }
   const sql = host.storage.sql;
   const fingerprint = JSON.stringify(parsed.value);
-  if (readMeta(sql, "bootstrap") === fingerprint) return [];
+  const last = readMeta(sql, "bootstrap");
+  if (last === fingerprint) return [];
   host.storage.transactionSync(() => {
-    if (replaceOrigins(sql, parsed.value)) {
+    const plan = reconcileOrigins(lastList(last), parsed.value, new Set(readOriginRows(sql).map((row) => row.id)));
+    if (applyReconcile(sql, plan)) {
       syncLayout(sql, slotsPerOrigin(host.settings));
       host.bumpEpoch();
-      const ids = parsed.value.map((o) => o.id);
-      appendAudit(sql, Date.now(), readEpoch(sql), "bootstrap", { origins: ids }, "ORIGINS");
+      const detail = {
+        origins: parsed.value.map((o) => o.id),
+        added: plan.insert.map((o) => o.id),
+        updated: plan.update.map((o) => o.id),
+        removed: plan.remove,
+        // Made through the admin API, not named by either list: kept, and said so.
+        keptFromAdmin: plan.kept,
+      };
+      appendAudit(sql, Date.now(), readEpoch(sql), "bootstrap", detail, "ORIGINS");
       host.log({
         event: "config.changed",
         level: "info",
         action: "bootstrap",
         actor: "ORIGINS",
         epoch: readEpoch(sql),
-        origins: ids,
+        ...detail,
       });
     }
     writeMeta(sql, "bootstrap", fingerprint);
@@ -91,27 +102,35 @@ export function applyOriginBootstrap(host: StoreHost, origins: unknown): FieldEr
   return [];
 }
 
-/** Makes the stored origin set equal `origins`, keeping states; true if anything changed. */
-function replaceOrigins(sql: SqlStorage, origins: readonly OriginConfig[]): boolean {
+/** The list ORIGINS was last applied from (meta "bootstrap"), or null when none was recorded. */
+function lastList(fingerprint: string | null): OriginConfig[] | null {
+  if (fingerprint === null) return null;
+  try {
+    const list = JSON.parse(fingerprint) as unknown;
+    return Array.isArray(list) ? (list as OriginConfig[]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Writes the reconcile plan (states kept); true if anything changed. */
+function applyReconcile(sql: SqlStorage, plan: OriginsReconcile): boolean {
   const existing = new Map(readOriginRows(sql).map((row) => [row.id, row]));
   let changed = false;
-  const wanted = new Set(origins.map((origin) => origin.id));
-  for (const id of existing.keys()) {
-    if (!wanted.has(id)) {
-      deleteOrigin(sql, id);
-      changed = true;
-    }
+  for (const id of plan.remove) {
+    deleteOrigin(sql, id);
+    changed = true;
   }
-  for (const origin of origins) {
-    const row = existing.get(origin.id);
-    if (row === undefined) {
-      // The first seed trusts the configuration; an origin added later waits for its probes.
-      insertOrigin(sql, origin, "active", null, existing.size === 0 ? INITIAL_HEALTH : AWAITING_PROBES);
-      changed = true;
-    } else if (addressChanged(row, origin)) {
-      updateOriginAddress(sql, row, origin);
-      changed = true;
-    }
+  for (const origin of plan.insert) {
+    // The first seed trusts the configuration; an origin added later waits for its probes.
+    insertOrigin(sql, origin, "active", null, existing.size === 0 ? INITIAL_HEALTH : AWAITING_PROBES);
+    changed = true;
+  }
+  for (const origin of plan.update) {
+    const row = existing.get(origin.id)!;
+    if (!addressChanged(row, origin)) continue;
+    updateOriginAddress(sql, row, origin);
+    changed = true;
   }
   return changed;
 }

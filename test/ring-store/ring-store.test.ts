@@ -184,6 +184,21 @@ describe("RingStore and a changed ORIGINS (a redeploy)", () => {
     const after = await restartWith(inject("origins"));
     expect(after.origins.find((o) => o.id === "alpha")!.state).toBe("disabled");
   });
+  test("an edit or a rollback of ORIGINS keeps origins added through the admin API, and says so (issue 14)", async () => {
+    const added = await object.applyChange(
+      { op: "add", origin: { id: "admin-1", url: "http://127.0.0.1:9", weight: 1, region: null }, state: "active" },
+      { actor: "token:test" },
+    );
+    expect(added.ok).toBe(true);
+    const edited = [...bootstrap, { id: "yankee", url: "http://127.0.0.1:9" }];
+    const after = await restartWith(JSON.stringify(edited));
+    expect(after.origins.map((o) => o.id).sort()).toEqual(["admin-1", ...bootstrap.map((o) => o.id), "yankee"].sort());
+    // A rollback to the list before: yankee (the newer list's) goes, admin-1 stays.
+    const rolled = await restartWith(JSON.stringify(bootstrap));
+    expect(rolled.origins.map((o) => o.id).sort()).toEqual(["admin-1", ...bootstrap.map((o) => o.id)].sort());
+    const [entry] = (await object.getAudit(1)) as unknown as { action: string; detail: Record<string, unknown> }[];
+    expect(entry).toMatchObject({ action: "bootstrap", detail: { removed: ["yankee"], keptFromAdmin: ["admin-1"] } });
+  });
 });
 
 describe("RingStore and REGIONS (a redeploy)", () => {
