@@ -5,7 +5,7 @@
 import { MAX_ORIGINS } from "../core/config/origins.ts";
 import { previewPools, type AdminChange, type Preview } from "../core/admin/admin.ts";
 import { emptyPreview } from "../core/admin/empty-preview.ts";
-import { INITIAL_HEALTH, toView } from "../core/health/health.ts";
+import { INITIAL_HEALTH, isAwaiting, toView } from "../core/health/health.ts";
 import type { OriginRecord } from "../core/model.ts";
 import { appendAudit } from "./audit-log.ts";
 import { planLayouts, slotsPerOrigin, syncLayout } from "./layout-rows.ts";
@@ -72,7 +72,11 @@ function applyOriginChange(host: StoreHost, change: OriginChange, options: Chang
   const afterOrigins = [...records.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const regionIds = readRegionIds(sql);
   const slots = slotsPerOrigin(host.settings);
-  const afterLayouts = planLayouts(afterOrigins, before.layouts, before.layoutEpoch + 1, regionIds, slots).layouts;
+  // Origins awaiting their first probes hold no slots, so they stay out of the plan too; the origin
+  // this change adds is in it (it is not stored yet): the preview shows the move when it joins.
+  const waiting = awaitingIds(rows);
+  const planned = afterOrigins.filter((origin) => !waiting.has(origin.id));
+  const afterLayouts = planLayouts(planned, before.layouts, before.layoutEpoch + 1, regionIds, slots).layouts;
   const preview = previewPools(
     { ...before, regionIds },
     { layouts: afterLayouts, origins: afterOrigins, regionIds },
@@ -149,7 +153,9 @@ function applyRegions(host: StoreHost, change: RegionsChange, options: ChangeOpt
   }
   const regionIds = new Set(change.regions.map((region) => region.id));
   const slots = slotsPerOrigin(host.settings);
-  const afterLayouts = planLayouts(before.origins, before.layouts, before.layoutEpoch + 1, regionIds, slots).layouts;
+  const waiting = awaitingIds(readOriginRows(sql));
+  const planned = before.origins.filter((origin) => !waiting.has(origin.id));
+  const afterLayouts = planLayouts(planned, before.layouts, before.layoutEpoch + 1, regionIds, slots).layouts;
   const preview = previewPools(
     { ...before, regionIds: readRegionIds(sql) },
     { layouts: afterLayouts, origins: before.origins, regionIds },
@@ -182,4 +188,9 @@ function commitChange(
     now,
   );
   return { ok: true, dryRun: false, epoch, changed: true, preview };
+}
+
+/** The stored origins still awaiting their first passing probes (they hold no slots). */
+function awaitingIds(rows: readonly OriginRow[]): Set<string> {
+  return new Set(rows.filter((row) => isAwaiting(readHealth(row))).map((row) => row.id));
 }
