@@ -200,6 +200,17 @@ export async function startOrigin(id: string, options: OriginOptions = {}): Prom
         res.writeHead(Number.isInteger(code) && code >= 200 && code <= 599 ? code : 200, headers);
         return void res.end("status\n");
       }
+      case "/_special/hop":
+        // Hop-by-hop fields a proxy must not pass on, and one the Connection header names.
+        res.writeHead(200, {
+          ...headers,
+          connection: "keep-alive, X-Hop",
+          "x-hop": "1",
+          "proxy-authenticate": "Basic",
+          "proxy-connection": "keep-alive",
+          "x-end-to-end": "kept",
+        });
+        return void res.end("hop\n");
       case "/_special/204":
         return void res.writeHead(204, headers).end();
       case "/_special/304":

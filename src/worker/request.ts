@@ -10,13 +10,14 @@ import { sourceKeyHash } from "../core/key/affinity-key.ts";
 import { clientKey } from "../core/key/client-key.ts";
 import { poolOf, type OriginRecord } from "../core/model.ts";
 import { hasVia } from "../core/proxy/forwarded.ts";
-import { checkRequest } from "../core/proxy/request-limits.ts";
+import { checkScanned } from "../core/proxy/request-limits.ts";
+import { scanRequest } from "../core/proxy/request-scan.ts";
 import { pickOrigins } from "../core/routing/pick-origins.ts";
 import type { ClientLocation } from "../core/routing/steering.ts";
 import type { Env } from "./env.ts";
 import { flushReports, recordAttempts, reportDue } from "./health-reporter.ts";
 import { countRequest } from "./isolate-traffic.ts";
-import { locationFor } from "./location-cache.ts";
+import { locationFor, type LocationCache } from "./location-cache.ts";
 import { errorResponse, proxyRequest } from "./proxy.ts";
 import { adoptReportAnswer, currentTable, knownEpochs, reportsStillNews } from "./routing-cache.ts";
 import { poolOrder } from "./steering-cache.ts";
@@ -25,28 +26,46 @@ import { viewAt } from "./view-cache.ts";
 // Reused for every request of the isolate: the walk writes into it instead of allocating.
 let walk = new Uint32Array(3);
 
+// What `tableLocation` reads: set just before currentTable is called, which asks its `location`
+// synchronously (before its first await) when it starts a refresh, so one function made once
+// serves every request instead of a closure per request.
+let locatingUrl: URL | null = null;
+let locatingSettings: Settings | null = null;
+let locatingEnv: Env | null = null;
+const tableLocation = (): LocationCache | null =>
+  locatingUrl === null ? null : locationFor(locatingUrl, locatingSettings!, locatingEnv!);
+
 /** Routes one request with valid settings: answers it under the reserved prefix, else proxies it. */
 export async function route(request: Request, env: Env, ctx: ExecutionContext, settings: Settings): Promise<Response> {
-  const url = new URL(request.url);
-  const location = () => locationFor(url, settings, env);
-  const table = () => currentTable(env, settings, ctx, location);
-  if (isReservedPath(url.pathname, settings.lbPrefix)) {
+  const href = request.url;
+  const url = new URL(href);
+  // Each URL getter is a call into the runtime: the path is read once.
+  const pathname = url.pathname;
+  if (isReservedPath(pathname, settings.lbPrefix)) {
+    const table = () => currentTable(env, settings, ctx, () => locationFor(url, settings, env));
     return handleReserved(request, env, ctx, { settings, table, now: Date.now });
   }
+  // Every header field read once: the checks below, the client address, what is forwarded.
+  const scan = scanRequest(request.headers);
   // Our own name in Via means this request already passed through us: a loop (508 Loop Detected,
   // RFC 5842 §7.2). Checked before anything is contacted, like the limits.
-  if (hasVia(request.headers.get("via"), settings.viaPseudonym)) return errorResponse(508, "loop detected");
-  const refused = checkRequest(request.url, request.headers, settings);
+  if (hasVia(scan.via, settings.viaPseudonym)) return errorResponse(508, "loop detected");
+  const refused = checkScanned(href, scan, settings);
   if (refused !== null) return errorResponse(refused.status, refused.message);
-  const cached = await table();
+  locatingUrl = url;
+  locatingSettings = settings;
+  locatingEnv = env;
+  const pending = currentTable(env, settings, ctx, tableLocation);
+  locatingUrl = locatingSettings = locatingEnv = null;
+  const cached = await pending;
   if (cached === null) return errorResponse(503, "no origins configured");
 
-  const header = request.headers.get("cf-connecting-ip");
+  const header = scan.clientIp;
   const key = clientKey(header, settings);
   if (walk.length !== settings.maxAttempts) walk = new Uint32Array(settings.maxAttempts);
   const view = viewAt(cached.table, settings, Date.now());
   // AFFINITY_KEY: a header, cookie or path key when configured and present, else the address.
-  const sourced = sourceKeyHash(settings.affinity, request.headers, url.pathname);
+  const sourced = settings.affinity.kind === "ip" ? null : sourceKeyHash(settings.affinity, request.headers, pathname);
   const keyHash = sourced ?? xxh32(key.bytes);
   // Who the client is, for its share of the retry budget, passive health and the hot prefixes:
   // always its address, since a header or cookie key (AFFINITY_KEY) is the client's to vary.
@@ -60,31 +79,32 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
 
   const { response, attempts } = await proxyRequest(request, url, candidates, {
     settings,
+    scan,
     epoch: cached.table.epoch,
     clientHash: addressHash,
     // Only for the debug header: no closure on the request path otherwise.
-    ...(settings.debugHeaders
-      ? {
-          poolOf: (id: string) =>
-            poolOf(candidates.find((origin) => origin.id === id)?.region ?? null, cached.table.regionIds),
-        }
-      : {}),
+    poolOf: settings.debugHeaders
+      ? (id: string) => poolOf(candidates.find((origin) => origin.id === id)?.region ?? null, cached.table.regionIds)
+      : undefined,
     info: {
       // A parsed address is safe to forward as the client sent it; a malformed one is not forwarded.
       clientIp: key.kind === "fallback" ? null : header!.trim(),
-      proto: url.protocol.slice(0, -1),
+      // The scheme of a serialized URL ends at its first ":" (url.protocol would be one more call).
+      proto: href.slice(0, href.indexOf(":")),
       host: url.host,
     },
   });
   if (attempts.length > 0) {
     recordAttempts(attempts, addressHash);
     // The hooks are built only when a report is due (rarely: after failures, once per interval).
-    if (reportDue(settings))
+    if (reportDue(settings)) {
+      const location = () => locationFor(url, settings, env);
       flushReports(env, settings, ctx, {
         onAnswer: (answer) => adoptReportAnswer(env, settings, ctx, answer, location()),
         known: knownEpochs,
         stillNews: (batch) => reportsStillNews(env, settings, ctx, location(), batch),
       });
+    }
   }
   // Per-isolate rates and hot client prefixes for the status page: O(1), no allocation. The hot
   // prefixes are client addresses, so they are counted by the address's hash whatever AFFINITY_KEY is.

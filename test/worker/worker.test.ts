@@ -100,6 +100,15 @@ describe("worker", () => {
     expect(request!.headers.via).toBe("1.1 edge-affinity-lb");
   });
 
+  test("a response is passed through WITHOUT our Via by default; VIA_RESPONSE=true appends it", async () => {
+    const plain = await call("/", { ip: "203.0.113.9" });
+    expect(plain.headers.has("via")).toBe(false);
+    expect(plain.headers.get("content-type")).toMatch(/json/);
+    const withVia = await call("/", { ip: "203.0.113.9" }, { ...(env as Env), VIA_RESPONSE: "true" });
+    expect(withVia.headers.get("via")).toBe("1.1 edge-affinity-lb");
+    expect(await servedBy(withVia)).toBe(await servedBy(plain));
+  });
+
   test("a missing or malformed CF-Connecting-IP gets a stable fallback origin, never a 5xx", async () => {
     const missing = new Set<string>();
     const malformed = new Set<string>();

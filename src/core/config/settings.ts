@@ -56,6 +56,8 @@ export interface Settings {
   readonly adminTimeoutMs: number;
   readonly debugHeaders: boolean;
   readonly viaPseudonym: string;
+  /** VIA_RESPONSE: our Via entry is added to responses too (each is then rebuilt, README "What the origin receives"). */
+  readonly viaResponse: boolean;
   /** LOCATION_CACHE: isolates of one location share the snapshot through the Cache API. */
   readonly locationCache: boolean;
   /** STATUS_PUBLIC: the read-only status JSON and page answer without the admin token. */

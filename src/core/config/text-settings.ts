@@ -18,6 +18,7 @@ export const TEXT_DEFAULTS = {
   HEALTH_EXPECTED_STATUS: "200-399",
   DEBUG_HEADERS: "false",
   VIA_PSEUDONYM: "edge-affinity-lb",
+  VIA_RESPONSE: "false",
   STATUS_PUBLIC: "false",
   LOCATION_CACHE: "true",
   ADMIN_ALLOW_LOCAL_ORIGINS: "false",
@@ -86,6 +87,7 @@ export function parseTextSettings(
 
   const flags = [
     ["DEBUG_HEADERS", "debugHeaders"],
+    ["VIA_RESPONSE", "viaResponse"],
     ["STATUS_PUBLIC", "statusPublic"],
     ["LOCATION_CACHE", "locationCache"],
     ["ADMIN_ALLOW_LOCAL_ORIGINS", "adminAllowLocalOrigins"],

@@ -2,6 +2,7 @@
  * Header rules for proxying: hop-by-hop fields are dropped in both directions and the origin is
  * told who the client is. Pure: works on the standard `Headers` class only.
  */
+import { DROPPED, scanRequest, type RequestScan } from "./request-scan.ts";
 
 /**
  * Hop-by-hop fields (RFC 9110 §7.6.1, plus `Proxy-Connection` and `Keep-Alive` seen in the wild
@@ -25,13 +26,46 @@ const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Removes the hop-by-hop fields, and every field the `Connection` header names (RFC 9110 §7.6.1). */
 export function stripHopByHop(headers: Headers): void {
   const connection = headers.get("connection");
-  if (connection !== null) {
-    for (const token of connection.split(",")) {
-      const name = token.trim();
-      if (FIELD_NAME.test(name)) headers.delete(name);
-    }
-  }
+  if (connection !== null) stripNamed(headers, connection);
   for (const name of HOP_BY_HOP) headers.delete(name);
+}
+
+/** Removes the fields a `Connection` value names; a token that is no field name is skipped. */
+function stripNamed(headers: Headers, connection: string): void {
+  for (const token of connection.split(",")) {
+    const name = token.trim();
+    if (FIELD_NAME.test(name)) headers.delete(name);
+  }
+}
+
+/**
+ * Hop-by-hop fields that workerd never passes from an origin's response to the client (it frames
+ * the response itself): a response that carries only these needs no rebuilding to drop them.
+ */
+const DROPPED_BY_RUNTIME: ReadonlySet<string> = new Set([
+  "connection",
+  "keep-alive",
+  "upgrade",
+  "te",
+  "trailer",
+  "transfer-encoding",
+]);
+const PASSED_BY_RUNTIME = HOP_BY_HOP.filter((name) => !DROPPED_BY_RUNTIME.has(name));
+
+/**
+ * True when the client would receive a field `responseHeaders` removes if `headers` were passed
+ * through as they are: Proxy-Authenticate, Proxy-Connection, Proxy-Authorization, or a field the
+ * origin's Connection names (not "keep-alive" or "close", which Node origins send on every answer).
+ */
+export function responseNeedsStrip(headers: Headers): boolean {
+  for (const name of PASSED_BY_RUNTIME) if (headers.has(name)) return true;
+  const connection = headers.get("connection");
+  if (connection === null) return false;
+  for (const token of connection.split(",")) {
+    const name = token.trim().toLowerCase();
+    if (!DROPPED_BY_RUNTIME.has(name) && FIELD_NAME.test(name) && headers.has(name)) return true;
+  }
+  return false;
 }
 
 /** What the origin is told about the request it receives. */
@@ -52,16 +86,24 @@ export interface ForwardInfo {
  * cannot remove them.
  */
 export function forwardHeaders(incoming: Headers, info: ForwardInfo): Headers {
+  return forwardScanned(incoming, scanRequest(incoming), info);
+}
+
+/**
+ * `forwardHeaders` from a scan of `incoming` (request-scan.ts): a field is deleted only when the
+ * scan saw it, and a value the strip cannot have touched is taken from the scan, not read again.
+ */
+export function forwardScanned(incoming: Headers, scan: RequestScan, info: ForwardInfo): Headers {
   const headers = new Headers(incoming);
   // RFC 9112 §6.3: with Transfer-Encoding, Content-Length is wrong and must not be forwarded.
-  if (headers.has("transfer-encoding")) headers.delete("content-length");
-  stripHopByHop(headers);
-  headers.delete("host");
-  headers.delete("cf-connecting-ip");
-  // X-Real-IP is a single value the origin may trust: only ever the one the proxy sets.
-  headers.delete("x-real-ip");
+  if (scan.transferEncoding && scan.contentLength !== null) headers.delete("content-length");
+  if (scan.connection !== null) stripNamed(headers, scan.connection);
+  // Host, CF-Connecting-IP and X-Real-IP (the one value an origin may trust: only ever ours) go
+  // with the hop-by-hop fields.
+  for (let i = 0; i < DROPPED.length; i++) if ((scan.present & (1 << i)) !== 0) headers.delete(DROPPED[i]!);
   if (info.clientIp !== null) {
-    const prior = headers.get("x-forwarded-for");
+    // A field the client's Connection names is gone: read it again only then.
+    const prior = scan.connection === null ? scan.forwardedFor : headers.get("x-forwarded-for");
     headers.set(
       "x-forwarded-for",
       prior === null || prior.trim() === "" ? info.clientIp : `${prior}, ${info.clientIp}`,

@@ -19,11 +19,49 @@ function forwardedValue(value: string): string {
   return `"${value.replace(UNSENDABLE, "").replace(NEEDS_ESCAPE, "\\$&")}"`;
 }
 
+// proto and host are the same on nearly every request an isolate serves: their last values are
+// kept rather than tested again (pure: the same input gives the same output).
+let lastProto = "https";
+let lastProtoValue = forwardedValue(lastProto);
+let lastHost = "";
+let lastHostValue = forwardedValue(lastHost);
+
+function protoValue(proto: string): string {
+  if (proto !== lastProto) {
+    lastProto = proto;
+    lastProtoValue = forwardedValue(proto);
+  }
+  return lastProtoValue;
+}
+
+function hostValue(host: string): string {
+  if (host !== lastHost) {
+    lastHost = host;
+    lastHostValue = forwardedValue(host);
+  }
+  return lastHostValue;
+}
+
 /** RFC 7239 §6: a node; an IPv6 address is bracketed, and as "[", "]" and ":" are not tchars, quoted. */
 function nodeValue(address: string): string {
   // Two colons or more mean IPv6; one means IPv4 with a port (§6, node-port), which stays unbracketed.
-  const ipv6 = address.indexOf(":") !== address.lastIndexOf(":") && address.charCodeAt(0) !== 0x5b; // "["
+  const colon = address.indexOf(":");
+  const ipv6 = colon !== address.lastIndexOf(":") && address.charCodeAt(0) !== 0x5b; // "["
+  // The usual case, a parsed address (hex digits, ".", ":"): what forwardedValue would give, without
+  // its regular expressions: a dotted quad is a token, a bracketed IPv6 address needs no escapes.
+  if (isAddressText(address) && (ipv6 || colon < 0)) return ipv6 ? `"[${address}]"` : address;
   return forwardedValue(ipv6 ? `[${address}]` : address);
+}
+
+/** True for a non-empty string of hex digits, "." and ":" only. */
+function isAddressText(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const digitOrColon = c >= 0x30 && c <= 0x3a;
+    if (!(digitOrColon || c === 0x2e || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46))) return false;
+  }
+  return true;
 }
 
 /** One RFC 7239 forwarded-element: for, proto, host (and by when given); IPv6 "for" quoted and bracketed (§6), values quoted when not a token (§4). */
@@ -36,7 +74,7 @@ export function forwardedElement(info: {
   // §6.3: "unknown" when the address cannot be told (here: CF-Connecting-IP was unusable).
   const forNode = info.clientIp === null || info.clientIp === "" ? "unknown" : nodeValue(info.clientIp);
   const by = info.by === undefined ? "" : `;by=${nodeValue(info.by)}`;
-  return `for=${forNode};proto=${forwardedValue(info.proto)}${by};host=${forwardedValue(info.host)}`;
+  return `for=${forNode};proto=${protoValue(info.proto)}${by};host=${hostValue(info.host)}`;
 }
 
 /** Appends an element to an existing Forwarded field value (comma-separated list, §4); an empty or missing value gives just the element. */

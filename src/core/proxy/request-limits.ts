@@ -1,8 +1,9 @@
 /**
  * What the balancer refuses before contacting any origin: a body, URL or header section over its
  * limit, and a Content-Length that cannot be trusted. Pure: works on the standard `Headers` class
- * and allocates nothing on the way to a verdict (the verdicts are constants).
+ * and allocates nothing on the way to a verdict but the header scan (the verdicts are constants).
  */
+import { scanRequest, type RequestScan } from "./request-scan.ts";
 
 /** The limits (MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_URL_BYTES). */
 export interface RequestLimits {
@@ -37,6 +38,12 @@ export function declaredLength(headers: Headers): number | null | "invalid" {
   return value === null ? null : parseContentLength(value);
 }
 
+/** `declaredLength` from a scan of the headers (request-scan.ts). */
+export function scannedLength(scan: RequestScan): number | null | "invalid" {
+  if (scan.transferEncoding) return null;
+  return scan.contentLength === null ? null : parseContentLength(scan.contentLength);
+}
+
 /**
  * Content-Length = 1*DIGIT (RFC 9110 §8.6). Headers joins repeated fields with ", ", and §8.6 lets
  * a recipient accept a list whose members are all the same number; anything else ("-1", "1e3",
@@ -69,10 +76,15 @@ function parseContentLength(value: string): number | "invalid" {
 
 /** Why a request must be refused before any origin is contacted, or null: 400 invalid Content-Length, 413 declared body over maxBodyBytes, 414 URL over maxUrlBytes, 431 header section over maxHeaderBytes (RFC 6585 §5; size = Σ name + value + 4 per field, a documented approximation of the wire size). */
 export function checkRequest(url: string, headers: Headers, limits: RequestLimits): Refusal | null {
+  return checkScanned(url, scanRequest(headers), limits);
+}
+
+/** `checkRequest` from a scan of the headers (request-scan.ts), which has summed their size already. */
+export function checkScanned(url: string, scan: RequestScan, limits: RequestLimits): Refusal | null {
   // In the order a server reads a request: request line, header section, then body framing.
   if (urlTooLong(url, limits.maxUrlBytes)) return URI_TOO_LONG;
-  if (headerBytes(headers) > limits.maxHeaderBytes) return HEADERS_TOO_LARGE;
-  const declared = declaredLength(headers);
+  if (scan.bytes > limits.maxHeaderBytes) return HEADERS_TOO_LARGE;
+  const declared = scannedLength(scan);
   if (declared === "invalid") return INVALID_LENGTH;
   if (declared !== null && declared > limits.maxBodyBytes) return BODY_TOO_LARGE;
   return null;
@@ -100,19 +112,4 @@ function urlTooLong(url: string, limit: number): boolean {
     bytes += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 2 : 3;
   }
   return bytes > limit;
-}
-
-// Summed through forEach with a callback made once: no [name, value] array per field, no closure
-// per request. Safe as a module variable: the sum is synchronous and starts from 0 every time.
-let headerTotal = 0;
-const addField = (value: string, name: string): void => {
-  // "name: value\r\n", in UTF-16 units: one byte each for the ASCII that fields nearly always are.
-  // Headers joins repeated fields (but Set-Cookie) into one, which undercounts by name + 2 each.
-  headerTotal += name.length + value.length + 4;
-};
-
-function headerBytes(headers: Headers): number {
-  headerTotal = 0;
-  headers.forEach(addField);
-  return headerTotal;
 }

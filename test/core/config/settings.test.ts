@@ -31,6 +31,7 @@ const DEFAULTS = {
   healthHost: null,
   debugHeaders: false,
   viaPseudonym: "edge-affinity-lb",
+  viaResponse: false,
   statusPublic: false,
   locationCache: true,
   adminAllowLocalOrigins: false,
@@ -67,6 +68,7 @@ describe("parseSettings: health text settings", () => {
     ["DEBUG_HEADERS", true, "debugHeaders", true],
     ["DEBUG_HEADERS", "0", "debugHeaders", false],
     ["VIA_PSEUDONYM", "lb-eu.example", "viaPseudonym", "lb-eu.example"],
+    ["VIA_RESPONSE", "true", "viaResponse", true],
   ] as const)("%s = %j is accepted", (name, raw, key, value) => {
     expect(settingsOf({ [name]: raw })[key]).toEqual(value);
   });

@@ -3,6 +3,7 @@ import {
   forwardHeaders,
   HOP_BY_HOP,
   responseHeaders,
+  responseNeedsStrip,
   stripHopByHop,
   type ForwardInfo,
 } from "../../../src/core/proxy/forward-headers.ts";
@@ -212,5 +213,26 @@ describe("responseHeaders", () => {
     const before = entries(origin);
     responseHeaders(origin);
     expect(entries(origin)).toEqual(before);
+  });
+});
+
+describe("responseNeedsStrip", () => {
+  test.each(["proxy-authenticate", "proxy-connection", "proxy-authorization"])(
+    "is true when a response carries %s, which workerd would pass on (it is then rebuilt without it)",
+    (name) => expect(responseNeedsStrip(new Headers({ [name]: "x", "content-type": "text/plain" }))).toBe(true),
+  );
+
+  test("is true for a field the origin's Connection names", () => {
+    expect(responseNeedsStrip(new Headers({ connection: "keep-alive, X-Internal", "x-internal": "1" }))).toBe(true);
+  });
+
+  test.each([
+    ["end-to-end fields only", { "content-type": "text/plain", via: "1.1 a", "set-cookie": "a=1" }],
+    ["what a Node origin sends", { connection: "keep-alive", "keep-alive": "timeout=5", "content-length": "3" }],
+    ["Connection: close", { connection: "close" }],
+    ["fields workerd drops itself", { "transfer-encoding": "chunked", te: "trailers", trailer: "x", upgrade: "h2c" }],
+    ["a Connection token naming an absent field", { connection: "x-absent, (junk)" }],
+  ])("is false for %s (the response is passed through)", (_, fields) => {
+    expect(responseNeedsStrip(new Headers(fields))).toBe(false);
   });
 });

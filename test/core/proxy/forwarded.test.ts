@@ -308,3 +308,23 @@ describe("Via", () => {
     );
   });
 });
+
+describe("forwardedElement's address fast path", () => {
+  // Every string of these characters: the fast path must give exactly what the general rule gives.
+  const reference = (address: string) => {
+    const ipv6 = address.indexOf(":") !== address.lastIndexOf(":") && !address.startsWith("[");
+    const value = ipv6 ? `[${address}]` : address;
+    return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(value)
+      ? value
+      : `"${value.replace(/[\x00-\x08\x0a-\x1f\x7f\u0100-\uffff]/g, "").replace(/["\\]/g, "\\$&")}"`;
+  };
+  test("gives what the token-or-quoted-string rule gives, for addresses and look-alikes", () => {
+    const chars = fc.constantFrom(...'0123456789abcdefABCDEFg.:[]\x10\x1a\x0e "\\');
+    fc.assert(
+      fc.property(fc.string({ unit: chars, minLength: 1, maxLength: 12 }), (address) => {
+        const element = forwardedElement({ clientIp: address, proto: "https", host: "a.example" });
+        expect(element).toBe(`for=${reference(address)};proto=https;host=a.example`);
+      }),
+    );
+  });
+});
