@@ -48,6 +48,18 @@ describe("xxh32 against xxhash-wasm", () => {
     }
   });
 
+  test("inputs under 16 bytes with seed 0 (the client keys' path) at every length 0-15", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 15 }), (bytes) => {
+        expect(xxh32(bytes)).toBe(h32Raw(bytes, 0));
+        expect(xxh32(bytes, 0)).toBe(h32Raw(bytes, 0));
+      }),
+      { numRuns: 5000 },
+    );
+    const bytes = Uint8Array.from({ length: 16 }, (_, i) => (i * 197 + 3) & 0xff);
+    for (let n = 0; n <= 16; n++) expect(xxh32(bytes.subarray(0, n))).toBe(h32Raw(bytes.slice(0, n), 0));
+  });
+
   test("subarrays with a non-zero byteOffset", () => {
     fc.assert(
       fc.property(
