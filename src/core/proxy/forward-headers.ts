@@ -103,11 +103,9 @@ export function forwardScanned(incoming: Headers, scan: RequestScan, info: Forwa
   for (let i = 0; i < DROPPED.length; i++) if ((scan.present & (1 << i)) !== 0) headers.delete(DROPPED[i]!);
   if (info.clientIp !== null) {
     // A field the client's Connection names is gone: read it again only then.
-    const prior = scan.connection === null ? scan.forwardedFor : headers.get("x-forwarded-for");
-    headers.set(
-      "x-forwarded-for",
-      prior === null || prior.trim() === "" ? info.clientIp : `${prior}, ${info.clientIp}`,
-    );
+    // Trimmed as a copied Headers would hold it: duplicates joined with an empty last one end in ", ".
+    const prior = (scan.connection === null ? scan.forwardedFor : headers.get("x-forwarded-for"))?.trim() ?? "";
+    headers.set("x-forwarded-for", prior === "" ? info.clientIp : `${prior}, ${info.clientIp}`);
     headers.set("x-real-ip", info.clientIp);
   }
   headers.set("x-forwarded-proto", info.proto);

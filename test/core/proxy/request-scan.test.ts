@@ -104,6 +104,15 @@ describe("forwardHeaders from the scan", () => {
     );
   });
 
+  test("duplicated X-Forwarded-For ending in an empty one is trimmed as a copy would hold it (found by the property above)", () => {
+    const incoming = new Headers([
+      ["X-Forwarded-For", "10.0.0.1"],
+      ["X-Forwarded-For", ""],
+    ]);
+    expect(forwardHeaders(incoming, INFO).get("x-forwarded-for")).toBe("10.0.0.1,, 203.0.113.7");
+    expect([...forwardHeaders(incoming, INFO)]).toEqual([...referenceForward(incoming, INFO)]);
+  });
+
   test("a hop-by-hop field is never forwarded, whatever the scan saw", () => {
     const incoming = new Headers(HOP_BY_HOP.map((name) => [name, "x-a"]));
     const sent = forwardHeaders(incoming, INFO);
