@@ -42,7 +42,12 @@ export async function startBalancer(
       modules: true,
       scriptPath,
       modulesRoot: path.dirname(scriptPath),
-      bindings: { ...(workerOptions.bindings as Record<string, unknown>), ORIGINS: JSON.stringify(origins) },
+      bindings: {
+        ...(workerOptions.bindings as Record<string, unknown>),
+        ORIGINS: JSON.stringify(origins),
+        // The affinity cookie's key is a secret (never in wrangler.toml): without one no cookie is issued.
+        AFFINITY_COOKIE_SECRET: "bench-skew-affinity-cookie-secret",
+      },
       host: "127.0.0.1",
       port: 0,
     } as never),

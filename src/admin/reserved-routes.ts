@@ -11,6 +11,7 @@ import type { AppEnv, StatusContext } from "./app-env.ts";
 import { requireAccess } from "./auth.ts";
 import { registerLogin } from "./login.ts";
 import { registerAdminRoutes } from "./api-routes.ts";
+import { registerPlacementRoutes } from "./placement-routes.ts";
 import { metrics } from "../status/metrics.ts";
 import { statusJson } from "../status/status-json.ts";
 import { statusPage } from "../status/status-page.ts";
@@ -54,6 +55,7 @@ function appFor(prefix: string): Hono<AppEnv> {
   app.get("/", requireAccess("status", true), statusPage);
   registerLogin(app);
   registerAdminRoutes(app);
+  registerPlacementRoutes(app);
   app.get("/status", requireAccess("status"), statusJson);
   app.get("/metrics", requireAccess("status"), metrics);
   app.notFound((c) => c.json({ error: "not found" }, 404));

@@ -7,6 +7,8 @@ import type { HealthRecord } from "../core/health/health.ts";
 import type { AdminState, OriginRecord, Region, Snapshot } from "../core/model.ts";
 import type { FieldError } from "../core/result.ts";
 import type { SlotLayout } from "../core/ring/slot-layout.ts";
+import type { Placement, PlanLoads } from "../core/placement/placement.ts";
+import type { TrafficView } from "../core/traffic/traffic-window.ts";
 
 /** The one ring Durable Object every isolate talks to. */
 export const RING_OBJECT_NAME = "ring";
@@ -21,6 +23,8 @@ export interface StoreSnapshot extends Snapshot {
   readonly defaultRegion: string | null;
   /** Why the current ORIGINS variable was not applied, if it was not. */
   readonly bootstrapErrors: readonly FieldError[];
+  /** The load-aware placements in force (README "Load-aware placement"), sorted by key hash. */
+  readonly placements: readonly Placement[];
 }
 
 /**
@@ -37,6 +41,8 @@ export interface SnapshotUpdate {
   readonly regions: readonly Region[] | null;
   readonly defaultRegion: string | null;
   readonly bootstrapErrors: readonly FieldError[];
+  /** The placements, with the origin list (null when it is null): a change bumps the epoch. */
+  readonly placements?: readonly Placement[] | null;
 }
 
 /** What a report answers: the epoch after the merge, and the update when the reporter's epoch is stale. */
@@ -138,6 +144,33 @@ export interface StoreHealth {
   readonly lastRoundAt: number | null;
   readonly origins: OriginHealthDetail[];
 }
+
+/** The edge-wide traffic view and the last plan of each pool (getTraffic), for the status views. */
+export interface TrafficStatus {
+  readonly view: TrafficView;
+  readonly placements: readonly Placement[];
+  /** When the object last planned (null: not since it started), and the loads of that plan per pool id. */
+  readonly plannedAt: number | null;
+  readonly pools: Readonly<Record<string, PlanLoads & { readonly withinBound: boolean; readonly movedShare: number }>>;
+  readonly boundFactor: number;
+}
+
+/** A manual pin (`{ op: "pin", key, origin }`) or release (`{ op: "release", key }`) of a placement. */
+export type PlacementChange =
+  | { readonly op: "pin"; readonly key: string; readonly hash: number; readonly origin: string }
+  | { readonly op: "release"; readonly key: string };
+
+/** What a placement change did or, in a dry run, would do. */
+export type PlacementChangeResult =
+  | {
+      readonly ok: true;
+      readonly dryRun: boolean;
+      readonly epoch: number;
+      readonly changed: boolean;
+      readonly before: Placement | null;
+      readonly after: Placement | null;
+    }
+  | { readonly ok: false; readonly status: 404 | 409; readonly field: string; readonly error: string };
 
 /** Calls served since the object started, by method (callCounts). */
 export interface CallCounts {

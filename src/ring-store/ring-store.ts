@@ -25,6 +25,9 @@ import { announceHealth } from "./health-announcer.ts";
 import { slotsPerOrigin, syncLayout } from "./layout-rows.ts";
 import { incrementEpoch, readEpoch } from "./meta.ts";
 import { readOriginRows } from "./origin-rows.ts";
+import { applyPlacementChange } from "./placement-changes.ts";
+import { PlacementPlanner } from "./placement-planner.ts";
+import { writePlacements } from "./placement-rows.ts";
 import { armAlarm, runAlarm } from "./probe-alarm.ts";
 import { ProbeRounds } from "./probe-rounds.ts";
 import type {
@@ -33,6 +36,8 @@ import type {
   ChangeOptions,
   ChangeResult,
   OriginList,
+  PlacementChange,
+  PlacementChangeResult,
   ReportAnswer,
   ReportEntry,
   RoundResult,
@@ -40,6 +45,7 @@ import type {
   StateChange,
   StoreHealth,
   StoreSnapshot,
+  TrafficStatus,
 } from "./protocol.ts";
 import { migrate } from "./schema.ts";
 import { isSessionRevoked, revokeSession } from "./session-rows.ts";
@@ -56,6 +62,8 @@ export class RingStore extends DurableObject<Vars> {
   private readonly settings: Settings | null;
   private readonly host: StoreHost;
   private readonly rounds: ProbeRounds;
+  /** The edge-wide traffic window (in memory) and the placement plans made from it. */
+  private readonly planner: PlacementPlanner;
   /** Calls served since this object started, by method: what `npm run bench` counts per 10,000 requests. */
   private readonly calls = new CallCounter();
   /** The alert webhook's outbox delivery (public so tests can point it at their receiver). */
@@ -82,6 +90,12 @@ export class RingStore extends DurableObject<Vars> {
     };
     this.alerts = new AlertDelivery(this.host, alertSettings.ok ? alertSettings.value : null);
     this.rounds = new ProbeRounds(this.host);
+    const { slowStartMs = 0, drainMs = 0, panicPercent = 0 } = this.settings ?? {};
+    this.planner = new PlacementPlanner(this.settings?.placement ?? null, slotsPerOrigin(this.settings), {
+      slowStartMs,
+      drainMs,
+      panicPercent,
+    });
     // SQLite storage is synchronous, so this finishes before any call is delivered. A new
     // deployment (new variables) restarts the object, so this is where a changed ORIGINS is noticed.
     migrate(ctx.storage.sql);
@@ -105,10 +119,32 @@ export class RingStore extends DurableObject<Vars> {
     return this.cached;
   }
 
-  /** The snapshot, without the origin list when `knownEpoch` is already current. */
-  async getUpdate(knownEpoch: number | null, knownLayoutEpoch: number | null = null): Promise<SnapshotUpdate> {
+  /**
+   * The snapshot, without the origin list when `knownEpoch` is already current. `traffic`: the
+   * caller's counts since its last report (core/traffic/traffic-report.ts, validated here), merged
+   * into the edge-wide window; at most once per PLACEMENT_INTERVAL_MS the placements are planned
+   * again, and a change bumps the epoch, so this very answer already carries it.
+   */
+  async getUpdate(
+    knownEpoch: number | null,
+    knownLayoutEpoch: number | null = null,
+    traffic: unknown = null,
+  ): Promise<SnapshotUpdate> {
     this.calls.count("getUpdate");
+    const now = this.now();
+    if (this.planner.merge(traffic, now) && this.planner.due(now)) this.plan(await this.getSnapshot(), now);
     return buildUpdate(await this.getSnapshot(), knownEpoch, knownLayoutEpoch);
+  }
+
+  /** The edge-wide traffic view and the placements with the last plan's loads (null: placement misconfigured). */
+  async getTraffic(): Promise<TrafficStatus | null> {
+    return this.planner.status(this.now(), (await this.getSnapshot()).placements);
+  }
+
+  /** Pins or releases one placement by hand (or previews it), audited (placement-changes.ts). */
+  async changePlacement(change: PlacementChange, options: ChangeOptions = {}): Promise<PlacementChangeResult> {
+    const now = this.now();
+    return this.ctx.storage.transactionSync(() => applyPlacementChange(this.host, change, options, now));
   }
 
   /** Every origin with its state, health and exact share of the key space, at one epoch. */
@@ -208,6 +244,27 @@ export class RingStore extends DurableObject<Vars> {
     const epoch = readEpoch(this.ctx.storage.sql);
     const stale = typeof knownEpoch === "number" && knownEpoch !== epoch;
     return { epoch, update: stale ? buildUpdate(await this.getSnapshot(), knownEpoch, knownLayoutEpoch) : null };
+  }
+
+  /** Stores a plan that changed something, with the epoch bump that ships it (placement-planner.ts). */
+  private plan(snapshot: StoreSnapshot, now: number): void {
+    const outcome = this.planner.plan(snapshot, now);
+    if (outcome === null || outcome.changed.length === 0) return;
+    this.ctx.storage.transactionSync(() => {
+      writePlacements(this.ctx.storage.sql, outcome.placements);
+      this.bumpEpoch();
+    });
+    this.log(
+      {
+        event: "placement.changed",
+        level: "info",
+        action: "plan",
+        keys: outcome.changed,
+        placements: outcome.placements.length,
+        movedShare: Math.round(outcome.movedShare * 1e4) / 1e4,
+      },
+      now,
+    );
   }
 
   /** Sends the alert outbox in the background (alert-delivery.ts: one loop at a time; a no-op when empty). */

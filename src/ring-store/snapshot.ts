@@ -9,6 +9,7 @@ import { layoutShares } from "../core/ring/slot-layout.ts";
 import { readLayoutEpoch, readLayouts } from "./layout-rows.ts";
 import { readEpoch } from "./meta.ts";
 import { readHealth, readOriginRows, toOriginRecord, type OriginRow } from "./origin-rows.ts";
+import { readPlacements } from "./placement-rows.ts";
 import { readLastRoundAt } from "./probe-rounds.ts";
 import type { OriginList, SnapshotUpdate, StoreHealth, StoreSnapshot } from "./protocol.ts";
 import { readRegions } from "./region-rows.ts";
@@ -25,6 +26,7 @@ export function readStoredState(sql: SqlStorage): StoredState {
     layouts: readLayouts(sql),
     layoutEpoch: readLayoutEpoch(sql),
     ...readRegions(sql),
+    placements: readPlacements(sql),
   };
 }
 
@@ -49,6 +51,7 @@ export function buildUpdate(
     regions: known ? null : snapshot.regions,
     defaultRegion: snapshot.defaultRegion,
     bootstrapErrors: snapshot.bootstrapErrors,
+    placements: known ? null : snapshot.placements,
   };
 }
 

@@ -6,6 +6,8 @@ import type { Context } from "hono";
 import type { AppEnv } from "../admin/app-env.ts";
 import { cacheStatus } from "../worker/routing-cache.ts";
 import { viewAt } from "../worker/view-cache.ts";
+import { placementCounters } from "../worker/placement-route.ts";
+import { edgeView } from "./edge-view.ts";
 import { healthDetail } from "./health-detail.ts";
 
 /** The status handler; mount it behind the status access check: `app.get("/status", requireAccess("status"), statusJson)`. */
@@ -17,7 +19,10 @@ export async function statusJson(c: Context<AppEnv>): Promise<Response> {
     return c.json({ epoch: null, source: null, origins: [], error: "no origins configured", cache }, 503);
   const now = clock();
   const view = viewAt(cached.table, settings, now);
-  const detail = await healthDetail(c.env.env, settings.doTimeoutMs);
+  const [detail, edge] = await Promise.all([
+    healthDetail(c.env.env, settings.doTimeoutMs),
+    edgeView(c.env.env, settings.doTimeoutMs),
+  ]);
   return c.json({
     epoch: cached.table.epoch,
     source: cached.source,
@@ -57,5 +62,11 @@ export async function statusJson(c: Context<AppEnv>): Promise<Response> {
     }),
     bootstrapErrors: cached.bootstrapErrors,
     cache,
+    // Edge-wide (every isolate's reports, the Durable Object's view) and this isolate's cookie verdicts.
+    edge,
+    placement: {
+      placements: [...cached.placements.values()].reduce((n, list) => n + list.length, 0),
+      ...placementCounters(),
+    },
   });
 }

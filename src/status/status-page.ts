@@ -15,6 +15,7 @@ import { getCookie } from "hono/cookie";
 import type { AppEnv } from "../admin/app-env.ts";
 import { SESSION_COOKIE } from "../admin/session.ts";
 import { isolateIdentity, isolateTraffic } from "../worker/isolate-traffic.ts";
+import { edgeView } from "./edge-view.ts";
 import { healthDetail } from "./health-detail.ts";
 import { noOriginsBanner } from "./page/banners.ts";
 import { renderBody } from "./page/body.ts";
@@ -23,7 +24,11 @@ import { renderDocument } from "./page/document.ts";
 /** The page handler; mount it behind the status access check: `app.get("/", requireAccess("status", true), statusPage)`. */
 export async function statusPage(c: Context<AppEnv>): Promise<Response> {
   const { settings, table: load, now: clock } = c.env.status;
-  const [cached, detail] = await Promise.all([load(), healthDetail(c.env.env, settings.doTimeoutMs)]);
+  const [cached, detail, edge] = await Promise.all([
+    load(),
+    healthDetail(c.env.env, settings.doTimeoutMs),
+    edgeView(c.env.env, settings.doTimeoutMs),
+  ]);
   const now = clock();
   const nonce = makeNonce();
   c.header("content-security-policy", contentSecurityPolicy(nonce));
@@ -31,7 +36,8 @@ export async function statusPage(c: Context<AppEnv>): Promise<Response> {
   c.header("cache-control", "no-store");
   const signedIn = getCookie(c, SESSION_COOKIE) !== undefined;
   const isolate = isolateIdentity(now);
-  const body = cached === null ? noOriginsBanner() : renderBody(cached, settings, detail, isolateTraffic(now), now);
+  const body =
+    cached === null ? noOriginsBanner() : renderBody(cached, settings, detail, isolateTraffic(now), now, edge);
   return c.html(
     renderDocument(nonce, settings.lbPrefix, signedIn, now, isolate, cached?.table ?? null, body),
     cached === null ? 503 : 200,

@@ -7,6 +7,7 @@ import { parseOrigins } from "../core/config/origins.ts";
 import type { Settings } from "../core/config/settings.ts";
 import type { Snapshot } from "../core/model.ts";
 import type { FieldError } from "../core/result.ts";
+import { indexPlacements, type PlacementIndex } from "../core/placement/resolve-placement.ts";
 import { bootstrapSnapshot, buildRoutingTable, type RoutingTable } from "../core/routing/routing-table.ts";
 import type { SnapshotUpdate } from "../ring-store/protocol.ts";
 import type { Env } from "./env.ts";
@@ -23,6 +24,18 @@ export interface CachedTable {
   readonly receivedAt: number;
   /** ORIGINS errors reported by the Durable Object or found in the bootstrap list. */
   readonly bootstrapErrors: readonly FieldError[];
+  /** The snapshot's load-aware placements, indexed once per table (empty: the ring decides alone). */
+  readonly placements: PlacementIndex;
+}
+
+/** No placements: what the bootstrap list and a snapshot without any route by. */
+export const NO_PLACEMENTS: PlacementIndex = new Map();
+
+/** The placements to route `update` by: its own when it carries the origin list, else those held. */
+export function placementsFromUpdate(update: SnapshotUpdate, previous: CachedTable | null): PlacementIndex {
+  if (update.origins === null) return previous?.placements ?? NO_PLACEMENTS;
+  const placements = update.placements ?? [];
+  return placements.length === 0 ? NO_PLACEMENTS : indexPlacements(placements);
 }
 
 /** The table for `update`; throws when the update is relative to a table (or layouts) `previous` is not. */
@@ -86,5 +99,6 @@ export function bootstrapTable(env: Env, settings: Settings, now: number): Cache
     source: "bootstrap",
     receivedAt: now,
     bootstrapErrors: [],
+    placements: NO_PLACEMENTS,
   };
 }

@@ -18,6 +18,7 @@ import type { Region, OriginRecord } from "../core/model.ts";
 import type { FieldError } from "../core/result.ts";
 import type { Settings } from "../core/config/settings.ts";
 import type { SlotLayout } from "../core/ring/slot-layout.ts";
+import type { Placement } from "../core/placement/placement.ts";
 import type { Env } from "./env.ts";
 import { RING_OBJECT_NAME } from "../ring-store/protocol.ts";
 import type { SnapshotUpdate } from "../ring-store/protocol.ts";
@@ -33,6 +34,8 @@ interface Head {
 interface Body {
   readonly origins: readonly OriginRecord[];
   readonly regions: readonly Region[] | null;
+  /** Absent in entries written before placements existed: none. */
+  readonly placements?: readonly Placement[] | null;
 }
 
 /** Where the entries live, and for how long; null when the cache is off. */
@@ -111,6 +114,7 @@ export async function readLocation(
     layoutEpoch: head.layoutEpoch,
     origins: body?.origins ?? null,
     regions: body?.regions ?? null,
+    placements: body === null ? null : (body.placements ?? []),
     layouts: layouts === null ? null : decodeLayouts(layouts),
     defaultRegion: head.defaultRegion,
     bootstrapErrors: head.bootstrapErrors,
@@ -127,7 +131,7 @@ export async function writeLocation(location: LocationCache, update: SnapshotUpd
   const current = await match<Head>(location, "head");
   const writes: Promise<void>[] = [];
   if (update.origins !== null) {
-    const body: Body = { origins: update.origins, regions: update.regions };
+    const body: Body = { origins: update.origins, regions: update.regions, placements: update.placements ?? [] };
     writes.push(put(location, `epoch/${update.epoch}`, body, location.bodySeconds));
   }
   if (update.layouts !== null) {

@@ -14,10 +14,12 @@ import { checkScanned } from "../core/proxy/request-limits.ts";
 import { scanRequest } from "../core/proxy/request-scan.ts";
 import { pickOrigins } from "../core/routing/pick-origins.ts";
 import type { ClientLocation } from "../core/routing/steering.ts";
+import { countEdgeRequest } from "./edge-traffic.ts";
 import type { Env } from "./env.ts";
 import { flushReports, recordAttempts, reportDue } from "./health-reporter.ts";
 import { countRequest } from "./isolate-traffic.ts";
 import { locationFor, type LocationCache } from "./location-cache.ts";
+import { placeRequest, withAffinityCookie } from "./placement-route.ts";
 import { errorResponse, proxyRequest } from "./proxy.ts";
 import { adoptReportAnswer, currentTable, knownEpochs, reportsStillNews } from "./routing-cache.ts";
 import { poolOrder } from "./steering-cache.ts";
@@ -76,6 +78,11 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
   const count = pickOrigins(cached.table, view, keyHash, walk, order);
   const candidates: OriginRecord[] = [];
   for (let i = 0; i < count; i++) candidates.push(cached.table.origins[walk[i]!]!);
+  // Load-aware placement: only a placed hot key's candidates change; no placements, one size check.
+  const cookie =
+    cached.placements.size === 0
+      ? null
+      : await placeRequest(request, cached, view, key, keyHash, candidates, settings, env);
 
   const { response, attempts } = await proxyRequest(request, url, candidates, {
     settings,
@@ -109,5 +116,7 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
   // Per-isolate rates and hot client prefixes for the status page: O(1), no allocation. The hot
   // prefixes are client addresses, so they are counted by the address's hash whatever AFFINITY_KEY is.
   countRequest(key, addressHash, response.status);
-  return response;
+  // The edge-wide view's counts (edge-traffic.ts), sent with the next refresh.
+  countEdgeRequest(attempts[attempts.length - 1]?.originId ?? null, key, addressHash, response.status, request.headers);
+  return cookie === null ? response : withAffinityCookie(response, cookie);
 }

@@ -13,7 +13,9 @@ import { emitLog } from "./emit-log.ts";
 import { locationEpoch, readLocation, writeLocation, type LocationCache } from "./location-cache.ts";
 import type { ReportAnswer, ReportEntry, SnapshotUpdate } from "../ring-store/protocol.ts";
 import { ringStub, withTimeout } from "./do-call.ts";
-import { bootstrapTable, tableFromUpdate, type CachedTable } from "./cached-table.ts";
+import { bootstrapTable, placementsFromUpdate, tableFromUpdate, type CachedTable } from "./cached-table.ts";
+import { edgeReportDue, takeEdgeReport } from "./edge-traffic.ts";
+import type { TrafficReport } from "../core/traffic/traffic-report.ts";
 
 interface IsolateState {
   current: CachedTable | null;
@@ -35,15 +37,19 @@ const state: IsolateState = {
   locationHits: 0,
 };
 
-/** Asks the Durable Object for what changed since `knownEpoch` / `knownLayoutEpoch`; injectable for tests. */
+/**
+ * Asks the Durable Object for what changed since `knownEpoch` / `knownLayoutEpoch`, handing it the
+ * isolate's traffic counts since the last report (edge-traffic.ts); injectable for tests.
+ */
 export type SnapshotReader = (
   env: Env,
   knownEpoch: number | null,
   knownLayoutEpoch: number | null,
+  traffic: TrafficReport | null,
 ) => Promise<SnapshotUpdate>;
 
-const readFromObject: SnapshotReader = (env, knownEpoch, knownLayoutEpoch) =>
-  ringStub(env).getUpdate(knownEpoch, knownLayoutEpoch);
+const readFromObject: SnapshotReader = (env, knownEpoch, knownLayoutEpoch, traffic) =>
+  ringStub(env).getUpdate(knownEpoch, knownLayoutEpoch, traffic);
 
 /**
  * The table to route with, or null when there is none (no snapshot and no usable bootstrap list).
@@ -197,14 +203,17 @@ function refresh({ env, settings, ctx, now, read, location, fresh }: RefreshCont
     try {
       const fromObject = state.current?.source === "durable-object" ? state.current.table : null;
       const known = [fromObject?.epoch ?? null, fromObject?.layoutEpoch ?? null] as const;
+      // Counts waiting too long go to the object even when the location could answer (edge-traffic.ts).
+      const carry = edgeReportDue(settings, now());
       const shared =
-        location === null || fresh
+        location === null || fresh || carry
           ? null
           : await readLocation(location, ...known).catch((error: unknown) => {
               emitLog({ event: "location_cache.failed", level: "error", operation: "read", error }, env);
               return null;
             });
-      const update = shared ?? (await withTimeout(read(env, ...known), settings.doTimeoutMs));
+      // Any call that reaches the object carries the counts: they ride on it for free.
+      const update = shared ?? (await withTimeout(read(env, ...known, takeEdgeReport(now())), settings.doTimeoutMs));
       adopt(update, settings, now());
       state.lastError = null;
       if (shared !== null) state.locationHits++;
@@ -222,7 +231,13 @@ function refresh({ env, settings, ctx, now, read, location, fresh }: RefreshCont
 
 function adopt(update: SnapshotUpdate, settings: Settings, receivedAt: number): void {
   const table = tableFromUpdate(update, settings, state.current);
-  state.current = { table, source: "durable-object", receivedAt, bootstrapErrors: update.bootstrapErrors };
+  state.current = {
+    table,
+    source: "durable-object",
+    receivedAt,
+    bootstrapErrors: update.bootstrapErrors,
+    placements: placementsFromUpdate(update, state.current),
+  };
 }
 
 /** What the object answered, for the location's other isolates (in the background; a failure is only logged). */

@@ -23,7 +23,7 @@ describe("RingStore", () => {
 
   test("getUpdate omits the origin list (and the regions) only when the caller already holds the epoch", async () => {
     const whole = await stub().getSnapshot();
-    expect(await stub().getUpdate(whole.epoch)).toEqual({ ...whole, origins: null, regions: null });
+    expect(await stub().getUpdate(whole.epoch)).toEqual({ ...whole, origins: null, regions: null, placements: null });
     expect(await stub().getUpdate(whole.epoch - 1)).toEqual(whole);
     expect(await stub().getUpdate(null)).toEqual(whole);
     // The layouts (~2 bytes per slot) travel only to a caller that lacks their epoch.
@@ -32,6 +32,7 @@ describe("RingStore", () => {
       ...whole,
       origins: null,
       regions: null,
+      placements: null,
       layouts: null,
     });
     expect(await stub().getUpdate(null, layoutEpoch)).toEqual({ ...whole, layouts: null });

@@ -125,7 +125,12 @@ describe("location cache", () => {
     const ctx = createExecutionContext();
     const news = await reportsStillNews(
       testEnv,
-      { snapshotTtlMs: 10_000, doTimeoutMs: 2_000, ringSlotsPerOrigin: 100 } as never,
+      {
+        snapshotTtlMs: 10_000,
+        doTimeoutMs: 2_000,
+        ringSlotsPerOrigin: 100,
+        placement: { trafficWindowMs: 60_000 },
+      } as never,
       ctx,
       location,
       [

@@ -6,6 +6,7 @@ import { DEFAULT_HEALTH_SETTINGS as HEALTH } from "../health/health.ts";
 import type { AffinitySource } from "../key/affinity-key.ts";
 import { checkLocationHint } from "./location-hint.ts";
 import { parseOriginAuth, type OriginAuth } from "./origin-auth.ts";
+import { parsePlacementSettings, type PlacementSettings } from "../placement/placement-settings.ts";
 import { isUnset, parseTextSettings } from "./text-settings.ts";
 import type { Region } from "../model.ts";
 import type { FieldError, Result } from "../result.ts";
@@ -75,6 +76,8 @@ export interface Settings {
   readonly affinity: AffinitySource;
   /** ORIGIN_AUTH_SECRET / ORIGIN_AUTH_HEADER: the secret every origin request carries; null = none. */
   readonly originAuth: OriginAuth | null;
+  /** LOAD_BOUND_FACTOR, PLACEMENT_INTERVAL_MS, TRAFFIC_WINDOW_MS, HOT_KEYS_MAX, AFFINITY_COOKIE_*: load-aware placement. */
+  readonly placement: PlacementSettings;
   /** What was tolerated but should be fixed (a weak secret): logged once per isolate, never fatal. */
   readonly warnings: readonly FieldError[];
 }
@@ -168,6 +171,9 @@ export function parseSettings(vars: Readonly<Record<string, unknown>>): Result<S
   errors.push(...auth.errors);
   values.originAuth = auth.value;
   values.warnings = auth.warnings;
+  const placement = parsePlacementSettings(vars);
+  if (placement.ok) values.placement = placement.value;
+  else errors.push(...placement.errors);
   const hint = checkLocationHint(vars.RING_LOCATION_HINT);
   if (hint !== null) errors.push(hint);
   if (errors.length > 0) return { ok: false, errors };

@@ -18,6 +18,7 @@ export type LogEventName =
   | "snapshot.refresh_failed"
   | "snapshot.layout_mismatch"
   | "layout.refilled"
+  | "placement.changed"
   | "location_cache.failed"
   | "report.failed"
   | "report.answer_rejected"

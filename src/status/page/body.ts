@@ -13,6 +13,8 @@ import { hotPrefixesSection } from "./hot-prefixes.ts";
 import type { Markup } from "./markup.ts";
 import { originRows } from "./origin-rows.ts";
 import { originsSection } from "./origins-table.ts";
+import type { EdgeView } from "../edge-view.ts";
+import { placementSection } from "./placement-section.ts";
 import type { PageData } from "./page-data.ts";
 import { poolsSection } from "./pools-table.ts";
 import { ringSection } from "./ring-section.ts";
@@ -25,6 +27,7 @@ export function renderBody(
   detail: HealthDetail | null,
   traffic: TrafficSnapshot,
   now: number,
+  edge: EdgeView | null = null,
 ): Markup {
   const { table } = cached;
   const view = viewAt(table, settings, now);
@@ -41,5 +44,6 @@ export function renderBody(
     regional: table.pools.filter((pool) => pool.id !== CATCH_ALL_POOL).length,
   };
   return html`${banners(page)} ${summaryCards(page)} ${poolsSection(page)} ${ringSection(page)} ${originsSection(page)}
+    ${placementSection(edge, now)}
     <div class="columns">${trafficSection(page)} ${hotPrefixesSection(page)}</div>`;
 }

@@ -41,6 +41,14 @@ const DEFAULTS = {
   affinity: { kind: "ip" },
   originAuth: null,
   warnings: [],
+  placement: {
+    loadBoundFactor: 1.25,
+    placementIntervalMs: 10_000,
+    trafficWindowMs: 60_000,
+    hotKeysMax: 64,
+    affinityCookieTtlS: 86_400,
+    affinityCookieName: "lb_affinity",
+  },
   ...Object.fromEntries(INTEGER_SETTINGS.map((s) => [s.key, s.fallback])),
 };
 
@@ -106,6 +114,13 @@ describe("parseSettings", () => {
   ])("a numeric variable set to %s takes its default", (_, raw) => {
     const vars = Object.fromEntries(INTEGER_SETTINGS.map((s) => [s.name, raw]));
     expect(settingsOf(vars)).toEqual(DEFAULTS);
+  });
+
+  test("a bad placement variable is an error naming it, like the others", () => {
+    expect(parseSettings({ LOAD_BOUND_FACTOR: "0.5" })).toMatchObject({
+      ok: false,
+      errors: [{ field: "LOAD_BOUND_FACTOR" }],
+    });
   });
 
   test("the defaults lie within their own bounds", () => {
