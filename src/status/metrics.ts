@@ -19,21 +19,25 @@ import { isolateIdentity, isolateTraffic } from "../worker/isolate-traffic.ts";
 import { cacheStatus } from "../worker/routing-cache.ts";
 import { viewAt } from "../worker/view-cache.ts";
 import { callCounts } from "./call-counts.ts";
+import { edgeView, type EdgeView } from "./edge-view.ts";
+import { edgeMetrics, type EdgeFigures } from "../core/status/edge-metrics.ts";
 import { healthDetail, type HealthDetail } from "./health-detail.ts";
 import { originRows } from "./page/origin-rows.ts";
 
 /** The metrics handler; mount it behind the status access check: `app.get("/metrics", requireAccess("status"), metrics)`. */
 export async function metrics(c: Context<AppEnv>): Promise<Response> {
   const { table: load, now: clock, settings } = c.env.status;
-  const [cached, detail, calls] = await Promise.all([
+  const [cached, detail, calls, edge] = await Promise.all([
     load(),
     healthDetail(c.env.env, settings.doTimeoutMs),
     callCounts(c.env.env, settings.doTimeoutMs),
+    edgeView(c.env.env, settings.doTimeoutMs),
   ]);
   // As the status JSON: no table, nothing to route on; the failed scrape (`up` 0) is the signal.
   if (cached === null) return c.body("no origins configured\n", 503, { "content-type": "text/plain; charset=utf-8" });
   const input = metricsInput(cached, settings, detail, calls, clock());
-  return c.body(formatMetrics(balancerMetrics(input)), 200, { "content-type": METRICS_CONTENT_TYPE });
+  const families = [...balancerMetrics(input), ...edgeMetrics(edgeFigures(edge))];
+  return c.body(formatMetrics(families), 200, { "content-type": METRICS_CONTENT_TYPE });
 }
 
 function metricsInput(
@@ -111,4 +115,29 @@ function poolSlots(table: RoutingTable): { readonly pool: string[]; readonly slo
     });
   }
   return { pool, slots };
+}
+
+/** The edge view's figures for the metrics (placements counted by kind, never listed). */
+function edgeFigures(edge: EdgeView | null): EdgeFigures | null {
+  if (edge === null) return null;
+  const placed = [
+    ...edge.keys.filter((k) => k.placedOn !== null),
+    ...edge.otherPlacements.map((p) => ({ split: p.targets.length > 1, manual: p.manual })),
+  ];
+  return {
+    coveredSeconds: edge.coveredMs / 1000,
+    reports: edge.reports,
+    origins: edge.origins.map((o) => ({
+      id: o.id,
+      requestsPerSecond: o.requestsPerSecond,
+      errorsPerSecond: o.errorsPerSecond,
+      bound: o.bound,
+    })),
+    placements: {
+      manual: placed.filter((p) => p.manual).length,
+      split: placed.filter((p) => !p.manual && p.split).length,
+      moved: placed.filter((p) => !p.manual && !p.split).length,
+    },
+    withinBound: edge.withinBound,
+  };
 }
