@@ -12,6 +12,9 @@ export default defineConfig({
           name: "core",
           include: ["test/core/**/*.test.ts"],
           environment: "node",
+          // The property tests run a few seconds each on an idle machine; on 2 loaded cores one
+          // took over vitest's default 5 s (slot-ring's sequences of changes, during a bench).
+          testTimeout: 30_000,
         },
       },
       {
