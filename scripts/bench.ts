@@ -19,7 +19,7 @@ import { benchLog as log, benchRun } from "./benchmarks/bench-run.ts";
 import { drawCharts } from "./benchmarks/charts.ts";
 import { PARTS } from "./benchmarks/parts.ts";
 import { renderBenchmarks } from "./benchmarks/render.ts";
-import { runPart, stopPartsOnSignal, type Outcome } from "./benchmarks/run-part.ts";
+import { earlierOutcome, runPart, stopPartsOnSignal, type Outcome } from "./benchmarks/run-part.ts";
 import { now, seconds } from "./lib/log.ts";
 import { describeMachine } from "./lib/machine.ts";
 
@@ -45,8 +45,17 @@ log(
 );
 log(`machine: ${m.cpu}, ${m.cores} cores, Node ${m.node}, workerd ${m.workerd}; load average ${m.loadAverage}`);
 fs.mkdirSync(run.partsDir, { recursive: true });
-const outcomes: Outcome[] = [];
-for (const [i, part] of parts.entries()) outcomes.push(await runPart(part, run, i + 1, parts.length));
+const ran: Outcome[] = [];
+for (const [i, part] of parts.entries()) ran.push(await runPart(part, run, i + 1, parts.length));
+// A full --only run rewrites BENCHMARKS.md with the other parts' earlier results kept, in order.
+const outcomes: Outcome[] =
+  only === undefined || run.quick
+    ? ran
+    : PARTS.flatMap((part) => {
+        const fresh = ran.find((o) => o.part === part);
+        const earlier = fresh === undefined ? earlierOutcome(part, run) : null;
+        return fresh !== undefined ? [fresh] : earlier !== null ? [earlier] : [];
+      });
 
 // The parts' JSON as prettier writes it, so `prettier --check .` accepts a committed full run.
 for (const o of outcomes) {

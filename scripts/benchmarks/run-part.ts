@@ -130,3 +130,21 @@ export async function runPart(part: Part, run: BenchRun, index: number, count: n
   );
   return outcome;
 }
+
+/**
+ * A part `--only` did not rerun, from the result it left in the parts' folder: BENCHMARKS.md stays
+ * whole, with that part's figures as they were measured then (its reason says so). Null when it
+ * left none.
+ */
+export function earlierOutcome(part: Part, run: BenchRun): Outcome | null {
+  const file = path.join(run.partsDir, part.json);
+  if (!fs.existsSync(file)) return null;
+  try {
+    const data = readPartResult(file);
+    const report = part.json.replace(/\.json$/, ".md");
+    const reports = fs.existsSync(path.join(run.partsDir, report)) ? [report] : [];
+    return { part, status: "ok", reason: "kept from an earlier run, not rerun by --only", ms: 0, data, reports };
+  } catch {
+    return null;
+  }
+}
