@@ -2,23 +2,7 @@
  * Header rules for proxying: hop-by-hop fields are dropped in both directions and the origin is
  * told who the client is. Pure: works on the standard `Headers` class only.
  */
-import { DROPPED, scanRequest, type RequestScan } from "./request-scan.ts";
-
-/**
- * Hop-by-hop fields (RFC 9110 §7.6.1, plus `Proxy-Connection` and `Keep-Alive` seen in the wild
- * and the proxy authentication fields of RFC 9110 §11.7, which belong to the hop they were sent on).
- */
-export const HOP_BY_HOP = [
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "proxy-authenticate",
-  "proxy-authorization",
-] as const;
+import { DROPPED, HOP_BY_HOP, scanRequest, type RequestScan } from "./request-scan.ts";
 
 /** A field name is an RFC 9110 §5.1 token; anything else cannot name a field (and Headers would throw). */
 const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

@@ -28,11 +28,10 @@ export interface RequestScan {
 }
 
 /**
- * Fields never forwarded as the client sent them: the hop-by-hop ones (forward-headers.ts
- * HOP_BY_HOP), `Host` (the runtime sets it from the origin URL), `CF-Connecting-IP` and
- * `X-Real-IP` (only ever the proxy's own).
+ * Hop-by-hop fields (RFC 9110 §7.6.1, plus `Proxy-Connection` and `Keep-Alive` seen in the wild
+ * and the proxy authentication fields of RFC 9110 §11.7, which belong to the hop they were sent on).
  */
-export const DROPPED = [
+export const HOP_BY_HOP = [
   "connection",
   "keep-alive",
   "proxy-connection",
@@ -42,10 +41,13 @@ export const DROPPED = [
   "upgrade",
   "proxy-authenticate",
   "proxy-authorization",
-  "host",
-  "cf-connecting-ip",
-  "x-real-ip",
 ] as const;
+
+/**
+ * Fields never forwarded as the client sent them: the hop-by-hop ones (HOP_BY_HOP), `Host` (the runtime sets it from the origin URL), `CF-Connecting-IP` and
+ * `X-Real-IP` (only ever the proxy's own).
+ */
+export const DROPPED = [...HOP_BY_HOP, "host", "cf-connecting-ip", "x-real-ip"] as const;
 
 // A Map, not an object: a field named "constructor" must find nothing.
 const BIT: ReadonlyMap<string, number> = new Map(DROPPED.map((name, i) => [name, 1 << i]));

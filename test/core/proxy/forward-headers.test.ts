@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
+import { HOP_BY_HOP } from "../../../src/core/proxy/request-scan.ts";
 import {
   forwardHeaders,
-  HOP_BY_HOP,
   responseHeaders,
   responseNeedsStrip,
   stripHopByHop,

@@ -1,13 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import {
-  forwardHeaders,
-  HOP_BY_HOP,
-  stripHopByHop,
-  type ForwardInfo,
-} from "../../../src/core/proxy/forward-headers.ts";
+import { forwardHeaders, stripHopByHop, type ForwardInfo } from "../../../src/core/proxy/forward-headers.ts";
 import { checkRequest, declaredLength, scannedLength } from "../../../src/core/proxy/request-limits.ts";
-import { DROPPED, scanRequest } from "../../../src/core/proxy/request-scan.ts";
+import { DROPPED, HOP_BY_HOP, scanRequest } from "../../../src/core/proxy/request-scan.ts";
 
 const INFO: ForwardInfo = { clientIp: "203.0.113.7", proto: "https", host: "shop.example" };
 
