@@ -21,16 +21,16 @@ import { countRequest } from "./isolate-traffic.ts";
 import { locationFor, type LocationCache } from "./location-cache.ts";
 import { placeRequest, withAffinityCookie } from "./placement-route.ts";
 import { errorResponse, proxyRequest } from "./proxy.ts";
-import { adoptReportAnswer, currentTable, knownEpochs, reportsStillNews } from "./routing-cache.ts";
+import { adoptReportAnswer, currentTable, heldTable, knownEpochs, reportsStillNews } from "./routing-cache.ts";
 import { poolOrder } from "./steering-cache.ts";
 import { viewAt } from "./view-cache.ts";
 
 // Reused for every request of the isolate: the walk writes into it instead of allocating.
 let walk = new Uint32Array(3);
 
-// What `tableLocation` reads: set just before currentTable is called, which asks its `location`
-// synchronously (before its first await) when it starts a refresh, so one function made once
-// serves every request instead of a closure per request.
+// What `tableLocation` reads: set just before heldTable and currentTable are called, which ask
+// their `location` synchronously (before any await) when they start a refresh, so one function
+// made once serves every request instead of a closure per request.
 let locatingUrl: URL | null = null;
 let locatingSettings: Settings | null = null;
 let locatingEnv: Env | null = null;
@@ -57,9 +57,11 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
   locatingUrl = url;
   locatingSettings = settings;
   locatingEnv = env;
-  const pending = currentTable(env, settings, ctx, tableLocation);
+  // Held (every request but a cold isolate's first): no promise and no await.
+  const held = heldTable(env, settings, ctx, tableLocation);
+  const pending = held === null ? currentTable(env, settings, ctx, tableLocation) : null;
   locatingUrl = locatingSettings = locatingEnv = null;
-  const cached = await pending;
+  const cached = pending === null ? held : await pending;
   if (cached === null) return errorResponse(503, "no origins configured");
 
   const header = scan.clientIp;

@@ -63,16 +63,32 @@ export async function currentTable(
   now: () => number = Date.now,
   read: SnapshotReader = readFromObject,
 ): Promise<CachedTable | null> {
+  const held = heldTable(env, settings, ctx, location, now, read);
+  if (held !== null) return held;
   // `location` is asked only when a refresh starts: it reads the request's URL.
-  if (state.current === null) {
-    await refresh({ env, settings, ctx, now, read, location: location(), fresh: false });
-    if (state.current === null) state.current = bootstrapTable(env, settings, now());
-    return state.current;
-  }
-  if (now() - state.checkedAt >= settings.snapshotTtlMs && state.inflight === null) {
+  await refresh({ env, settings, ctx, now, read, location: location(), fresh: false });
+  if (state.current === null) state.current = bootstrapTable(env, settings, now());
+  return state.current;
+}
+
+/**
+ * `currentTable` without a promise when the isolate holds a table (every request but a cold
+ * isolate's first): the table, with the background refresh started when it is stale; null when
+ * there is none yet and the caller must await `currentTable`.
+ */
+export function heldTable(
+  env: Env,
+  settings: Settings,
+  ctx: ExecutionContext,
+  location: () => LocationCache | null = NO_LOCATION,
+  now: () => number = Date.now,
+  read: SnapshotReader = readFromObject,
+): CachedTable | null {
+  const held = state.current;
+  if (held !== null && now() - state.checkedAt >= settings.snapshotTtlMs && state.inflight === null) {
     ctx.waitUntil(refresh({ env, settings, ctx, now, read, location: location(), fresh: false }));
   }
-  return state.current;
+  return held;
 }
 
 const NO_LOCATION = () => null;

@@ -2,7 +2,13 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { beforeEach, describe, expect, test } from "vitest";
 import { parseSettings, type Settings } from "../../src/core/config/settings.ts";
 import type { Env } from "../../src/worker/env.ts";
-import { cacheStatus, currentTable, resetRoutingCache, type SnapshotReader } from "../../src/worker/routing-cache.ts";
+import {
+  cacheStatus,
+  currentTable,
+  heldTable,
+  resetRoutingCache,
+  type SnapshotReader,
+} from "../../src/worker/routing-cache.ts";
 import { UNKNOWN_HEALTH } from "../../src/core/model.ts";
 import { freshLayout } from "../../src/core/ring/slot-layout.ts";
 import type { SnapshotUpdate } from "../../src/ring-store/protocol.ts";
@@ -103,6 +109,40 @@ describe("routing cache", () => {
     const served = await currentTable(testEnv, settings, ctx, undefined, r.now, r.read);
     expect(served?.table.epoch).toBe(1);
     await waitOnExecutionContext(ctx);
+    expect((await r.get())?.table.epoch).toBe(2);
+  });
+
+  test("heldTable gives nothing on a cold isolate and does NOT ask the Durable Object", async () => {
+    const r = rig(async () => snapshot(7, ["a", "b"]));
+    const ctx = createExecutionContext();
+    expect(heldTable(testEnv, settings, ctx, undefined, r.now, r.read)).toBeNull();
+    await waitOnExecutionContext(ctx);
+    expect(r.calls()).toBe(0);
+  });
+
+  test("heldTable gives the held table synchronously, the one currentTable gives", async () => {
+    const r = rig(async () => snapshot(7, ["a", "b"]));
+    const table = await r.get();
+    const ctx = createExecutionContext();
+    expect(heldTable(testEnv, settings, ctx, undefined, r.now, r.read)).toBe(table);
+    await waitOnExecutionContext(ctx);
+    expect(r.calls()).toBe(1);
+  });
+
+  test("heldTable on a stale table answers from it and refreshes in the background, once", async () => {
+    let epoch = 1;
+    const r = rig(async () => snapshot(epoch, ["a", "b"]));
+    await r.get();
+    epoch = 2;
+    r.advance(1000);
+    let located = 0;
+    const ctx = createExecutionContext();
+    const location = () => (located++, null);
+    expect(heldTable(testEnv, settings, ctx, location, r.now, r.read)?.table.epoch).toBe(1);
+    // A second request while the refresh is in flight starts no other.
+    expect(heldTable(testEnv, settings, ctx, location, r.now, r.read)?.table.epoch).toBe(1);
+    await waitOnExecutionContext(ctx);
+    expect([r.calls(), located]).toEqual([2, 1]);
     expect((await r.get())?.table.epoch).toBe(2);
   });
 
