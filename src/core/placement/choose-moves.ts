@@ -32,9 +32,10 @@ const SLACK = 1e-9;
 
 /**
  * Destinations for `keys` moving off `from`, each to the first eligible origin of its walk with
- * room left (largest key first, so big keys get the early room); null if one finds none.
+ * room left under `fill` × its bound (largest key first, so big keys get the early room); null if
+ * one finds none. `fill` is 1 − PLAN_HEADROOM, or 1 when the planner settles for the bound itself.
  */
-export function destinations(load: PoolLoad, from: number, keys: readonly Candidate[]): Move[] | null {
+export function destinations(load: PoolLoad, from: number, keys: readonly Candidate[], fill: number): Move[] | null {
   const extra = new Map<number, number>();
   const moves: Move[] = [];
   const order = [...keys].sort((a, b) => b.rate - a.rate || a.k - b.k);
@@ -43,7 +44,7 @@ export function destinations(load: PoolLoad, from: number, keys: readonly Candid
     for (const m of key.walk) {
       if (m === from || load.eligible[m] !== 1) continue;
       const after = load.load[m]! + (extra.get(m) ?? 0) + key.rate;
-      if (after <= load.cap[m]! * (1 + SLACK)) {
+      if (after <= fill * load.cap[m]! * (1 + SLACK)) {
         to = m;
         break;
       }
@@ -55,18 +56,30 @@ export function destinations(load: PoolLoad, from: number, keys: readonly Candid
   return moves.sort((a, b) => a.k - b.k);
 }
 
-/** The cheapest whole-key relief of `excess` off `from`, or null when whole keys cannot give it. */
+/**
+ * The cheapest whole-key relief of `excess` off `from`, the keys landing under `fill` × their new
+ * origin's bound, or null when whole keys cannot give it.
+ */
 export function chooseMoves(
   load: PoolLoad,
   from: number,
   candidates: readonly Candidate[],
   excess: number,
+  fill: number,
 ): Move[] | null {
   const need = excess * (1 - SLACK);
-  return candidates.length <= EXACT_KEYS ? exact(load, from, candidates, need) : greedy(load, from, candidates, need);
+  return candidates.length <= EXACT_KEYS
+    ? exact(load, from, candidates, need, fill)
+    : greedy(load, from, candidates, need, fill);
 }
 
-function exact(load: PoolLoad, from: number, candidates: readonly Candidate[], need: number): Move[] | null {
+function exact(
+  load: PoolLoad,
+  from: number,
+  candidates: readonly Candidate[],
+  need: number,
+  fill: number,
+): Move[] | null {
   const count = 1 << candidates.length;
   const sums = new Float64Array(count);
   const covering: number[] = [];
@@ -82,18 +95,25 @@ function exact(load: PoolLoad, from: number, candidates: readonly Candidate[], n
       load,
       from,
       candidates.filter((_, i) => (mask & (1 << i)) !== 0),
+      fill,
     );
     if (moves !== null) return moves;
   }
   return null;
 }
 
-function greedy(load: PoolLoad, from: number, candidates: readonly Candidate[], need: number): Move[] | null {
+function greedy(
+  load: PoolLoad,
+  from: number,
+  candidates: readonly Candidate[],
+  need: number,
+  fill: number,
+): Move[] | null {
   let single: Move[] | null = null;
   let singleRate = Infinity;
   for (const key of [...candidates].sort((a, b) => a.rate - b.rate || a.k - b.k)) {
     if (key.rate < need) continue;
-    single = destinations(load, from, [key]);
+    single = destinations(load, from, [key], fill);
     if (single !== null) {
       singleRate = key.rate;
       break;
@@ -103,11 +123,11 @@ function greedy(load: PoolLoad, from: number, candidates: readonly Candidate[], 
   let sum = 0;
   for (const key of [...candidates].sort((a, b) => b.rate - a.rate || a.k - b.k)) {
     if (sum >= need || key.rate >= need) continue;
-    if (destinations(load, from, [...chosen, key]) === null) continue;
+    if (destinations(load, from, [...chosen, key], fill) === null) continue;
     chosen.push(key);
     sum += key.rate;
   }
-  const several = sum >= need ? destinations(load, from, chosen) : null;
+  const several = sum >= need ? destinations(load, from, chosen, fill) : null;
   if (several !== null && sum < singleRate) return several;
   return single;
 }

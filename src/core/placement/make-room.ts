@@ -12,7 +12,8 @@ export const MAKE_ROOM_REACH = 8;
 
 /**
  * The cheapest pair of steps (a key that alone covers `excess` moves to an origin of its walk;
- * that origin's own keys, from `candidatesOn`, move off as choose-moves would), or null.
+ * that origin's own keys, from `candidatesOn`, move off as choose-moves would, until it is back
+ * under `fill` × its bound), or null.
  */
 export function makeRoom(
   load: PoolLoad,
@@ -20,6 +21,7 @@ export function makeRoom(
   candidates: readonly Candidate[],
   candidatesOn: (member: number) => Candidate[],
   excess: number,
+  fill: number,
 ): Move[] | null {
   let best: Move[] | null = null;
   let bestCost = Infinity;
@@ -32,9 +34,9 @@ export function makeRoom(
       // The state after the first step, undone below: the second step is chosen against it.
       load.load[from]! -= key.rate;
       load.load[to]! += key.rate;
-      const over = load.load[to]! - load.cap[to]!;
+      const over = load.load[to]! - fill * load.cap[to]!;
       const others = candidatesOn(to).filter((c) => c.k !== key.k);
-      const second = over <= 0 ? [] : chooseMoves(load, to, others, over);
+      const second = over <= 0 ? [] : chooseMoves(load, to, others, over, fill);
       load.load[from]! += key.rate;
       load.load[to]! -= key.rate;
       if (second === null) continue;

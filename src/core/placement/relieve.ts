@@ -1,6 +1,8 @@
 /**
  * Step 2 of a plan: while an origin is over its bound (the most loaded relative to its bound first),
- * keys still on their ring primary move off it. In order of preference:
+ * keys still on their ring primary move off it until it is back under (1 − PLAN_HEADROOM) × its
+ * bound, each landing where its new origin stays under that too (placement.ts says why); when no
+ * relief reaches that, one that reaches the bound itself. In order of preference:
  * 1. the cheapest set of whole keys, each to the first origin of its walk with room (choose-moves.ts);
  * 2. a key with many users that alone covers the excess is split along its walk (split-key.ts):
  *    exactly the excess moves, the fewest requests possible;
@@ -11,7 +13,7 @@
 import { chooseMoves, type Candidate } from "./choose-moves.ts";
 import { decide, type KeyState } from "./key-state.ts";
 import { makeRoom } from "./make-room.ts";
-import { MIN_SPLIT_USERS } from "./placement.ts";
+import { MIN_SPLIT_USERS, PLAN_HEADROOM } from "./placement.ts";
 import type { PoolLoad } from "./pool-load.ts";
 import { splitShares } from "./split-key.ts";
 
@@ -28,7 +30,38 @@ export function relieve(load: PoolLoad, keys: KeyState[], maxSplit: number): voi
     });
     return out;
   };
+  // One relief step off `from` aiming at `fill` × the bounds; false when no step is possible.
+  const step = (from: number, fill: number): boolean => {
+    const excess = load.load[from]! - fill * load.cap[from]!;
+    const candidates = candidatesOn(from);
+    const moves = candidates.length === 0 ? null : chooseMoves(load, from, candidates, excess, fill);
+    if (moves !== null) {
+      for (const { k, to } of moves) decide(load, keys[k]!, [[to, 1]]);
+      return true;
+    }
+    // The largest key a cookie can spread (ties: the first in key order).
+    const splittable = candidates.filter(({ k }) => canSplit(keys[k]!, load.cap[from]!));
+    const biggest = splittable.reduce<Candidate | null>((a, b) => (a === null || b.rate > a.rate ? b : a), null);
+    const split = () =>
+      biggest === null ? null : splitShares(load, from, keys[biggest.k]!.walk, biggest.rate, maxSplit, 1 - fill);
+    if (biggest !== null && biggest.rate >= excess) {
+      const shares = split();
+      if (shares !== null) {
+        decide(load, keys[biggest.k]!, shares);
+        return true;
+      }
+    }
+    const steps = candidates.length === 0 ? null : makeRoom(load, from, candidates, candidatesOn, excess, fill);
+    if (steps !== null) {
+      for (const { k, to } of steps) decide(load, keys[k]!, [[to, 1]]);
+      return true;
+    }
+    const shares = split();
+    if (shares !== null) decide(load, keys[biggest!.k]!, shares);
+    return shares !== null;
+  };
   for (let round = 0; round <= keys.length + ids.length; round++) {
+    // Over means over the bound itself: an origin between the planned fill and the bound stays.
     let from = -1;
     let worst = 1 + 1e-9;
     for (let m = 0; m < ids.length; m++) {
@@ -40,33 +73,8 @@ export function relieve(load: PoolLoad, keys: KeyState[], maxSplit: number): voi
       }
     }
     if (from < 0) return;
-    const excess = load.load[from]! - load.cap[from]!;
-    const candidates = candidatesOn(from);
-    const moves = candidates.length === 0 ? null : chooseMoves(load, from, candidates, excess);
-    if (moves !== null) {
-      for (const { k, to } of moves) decide(load, keys[k]!, [[to, 1]]);
-      continue;
-    }
-    // The largest key a cookie can spread (ties: the first in key order).
-    const splittable = candidates.filter(({ k }) => canSplit(keys[k]!, load.cap[from]!));
-    const biggest = splittable.reduce<Candidate | null>((a, b) => (a === null || b.rate > a.rate ? b : a), null);
-    const split = () =>
-      biggest === null ? null : splitShares(load, from, keys[biggest.k]!.walk, biggest.rate, excess, maxSplit);
-    if (biggest !== null && biggest.rate >= excess) {
-      const shares = split();
-      if (shares !== null) {
-        decide(load, keys[biggest.k]!, shares);
-        continue;
-      }
-    }
-    const steps = candidates.length === 0 ? null : makeRoom(load, from, candidates, candidatesOn, excess);
-    if (steps !== null) {
-      for (const { k, to } of steps) decide(load, keys[k]!, [[to, 1]]);
-      continue;
-    }
-    const shares = split();
-    if (shares === null) stuck[from] = 1;
-    else decide(load, keys[biggest!.k]!, shares);
+    // The headroom is a preference: a relief to the bound itself beats none.
+    if (!step(from, 1 - PLAN_HEADROOM) && !step(from, 1)) stuck[from] = 1;
   }
 }
 

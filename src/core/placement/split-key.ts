@@ -8,32 +8,35 @@
 import type { Share, PoolLoad } from "./pool-load.ts";
 
 /**
- * A split aims this share of the bound below it on every origin it uses, its primary included:
- * cookies pin users, not requests, so each target's load is the sum of a random set of users
- * (150 users over 3 targets: about ±3 % of a target's load), and the headroom absorbs that.
+ * A split aims at least this share of the bound below it on every origin it uses, its primary
+ * included: cookies pin users, not requests, so each target's load is the sum of a random set of
+ * users. The planner passes PLAN_HEADROOM (placement.ts), wider for Zipf-weighted users; this is
+ * the floor, also when it settles for the bound itself.
  */
 export const SPLIT_HEADROOM = 0.05;
 
 /**
- * The shares that take `excess` (at most the whole key) off `primary` along `walk`, using at most
- * `maxSplit` origins with the primary; the primary's share is first, even when it is 0. Null when
- * no other origin of the walk has room.
+ * The shares that bring `primary` down to (1 − `headroom`) × its bound (taking at most the whole
+ * key off it) along `walk`, each other origin filled to the same share of its own bound, using at
+ * most `maxSplit` origins with the primary; the primary's share is first, even when it is 0. Null
+ * when no other origin of the walk has room. `headroom` is at least SPLIT_HEADROOM.
  */
 export function splitShares(
   load: PoolLoad,
   primary: number,
   walk: readonly number[],
   rate: number,
-  excess: number,
   maxSplit: number,
+  headroom: number,
 ): Share[] | null {
   if (!(rate > 0)) return null;
-  let need = Math.min(rate, excess + SPLIT_HEADROOM * load.cap[primary]!);
+  const fill = 1 - Math.max(SPLIT_HEADROOM, headroom);
+  let need = Math.min(rate, load.load[primary]! - fill * load.cap[primary]!);
   const shares: Share[] = [];
   for (const m of walk) {
     if (need <= 0 || shares.length >= maxSplit - 1) break;
     if (m === primary || load.eligible[m] !== 1) continue;
-    const room = (1 - SPLIT_HEADROOM) * load.cap[m]! - load.load[m]!;
+    const room = fill * load.cap[m]! - load.load[m]!;
     if (!(room > 0)) continue;
     const take = Math.min(room, need);
     shares.push([m, take / rate]);

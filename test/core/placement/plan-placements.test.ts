@@ -3,7 +3,7 @@
 // within the bound whenever the bound can be met.
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import type { Placement, PlannerInput } from "../../../src/core/placement/placement.ts";
+import { PLAN_HEADROOM, type Placement, type PlannerInput } from "../../../src/core/placement/placement.ts";
 import { planPlacements } from "../../../src/core/placement/plan-placements.ts";
 import { assignment, client, inputFor, loads, pool, type Client, type Pool } from "./workload.ts";
 
@@ -114,13 +114,22 @@ describe("minimality", () => {
         const heavy = keysOnO0.slice(0, rates.length).map((c, i) => ({ ...c, rate: rates[i]! }));
         const plan = planPlacements(inputFor(p, [...light, ...heavy], [], T0, heavy.length));
         const sum = rates.reduce((a, b) => a + b, 0);
-        const excess = lightO0 + sum - (1.25 * (10_000 + sum)) / 10;
-        // Brute force over every subset of o0's heavy keys.
-        let best = excess <= 0 ? 0 : Infinity;
-        for (let mask = 1; mask < 1 << rates.length; mask++) {
-          const moved = rates.reduce((s, r, i) => s + (mask & (1 << i) ? r : 0), 0);
-          if (moved >= excess - 1e-9) best = Math.min(best, moved);
-        }
+        const bound = (1.25 * (10_000 + sum)) / 10;
+        // Brute force over every subset of o0's heavy keys: the cheapest that covers `excess`.
+        const cheapest = (excess: number) => {
+          let best = Infinity;
+          for (let mask = 1; mask < 1 << rates.length; mask++) {
+            const moved = rates.reduce((s, r, i) => s + (mask & (1 << i) ? r : 0), 0);
+            if (moved >= excess - 1e-9) best = Math.min(best, moved);
+          }
+          return best;
+        };
+        // Only an origin over the bound is relieved, but then to the planned target, PLAN_HEADROOM
+        // under the bound (the delivered load overshoots the plan); when no subset reaches the
+        // target, the cheapest that reaches the bound. Minimal means: cheapest for that target.
+        const over = lightO0 + sum > bound;
+        const toTarget = cheapest(lightO0 + sum - (1 - PLAN_HEADROOM) * bound);
+        const best = !over ? 0 : Number.isFinite(toTarget) ? toTarget : cheapest(lightO0 + sum - bound);
         expect(plan.withinBound).toBe(Number.isFinite(best));
         if (Number.isFinite(best)) expect(plan.movedRate).toBeCloseTo(best, 6);
       }),
