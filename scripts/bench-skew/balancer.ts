@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { RING_OBJECT_NAME } from "../../src/ring-store/protocol.ts";
-import { build } from "../bench-worker/targets.ts";
+import { balancerOptions, build } from "../bench-worker/targets.ts";
 import { onCleanup } from "../lib/cleanup.ts";
 import { log } from "../lib/log.ts";
 
@@ -32,26 +32,11 @@ export async function startBalancer(
 ): Promise<RunningBalancer> {
   const scriptPath = build("the balancer", ROOT, tmp);
   const { Miniflare, convertV4MiniflareOptions } = await import("miniflare");
-  const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      compatibilityDate: workerOptions.compatibilityDate,
-      compatibilityFlags: workerOptions.compatibilityFlags,
-      durableObjects: workerOptions.durableObjects,
-      modules: true,
-      scriptPath,
-      modulesRoot: path.dirname(scriptPath),
-      bindings: {
-        ...(workerOptions.bindings as Record<string, unknown>),
-        ORIGINS: JSON.stringify(origins),
-        // The affinity cookie's key is a secret (never in wrangler.toml): without one no cookie is issued.
-        AFFINITY_COOKIE_SECRET: "bench-skew-affinity-cookie-secret",
-      },
-      host: "127.0.0.1",
-      port: 0,
-    } as never),
-  );
+  // The affinity cookie's key is a secret (never in wrangler.toml): without one no cookie is issued.
+  const options = await balancerOptions(ROOT, scriptPath, origins, {
+    AFFINITY_COOKIE_SECRET: "bench-skew-affinity-cookie-secret",
+  });
+  const mf = new Miniflare(convertV4MiniflareOptions({ ...options, host: "127.0.0.1", port: 0 } as never));
   const stop = onCleanup(() => mf.dispose());
   const url = await mf.ready;
   const namespace = await mf.getDurableObjectNamespace("RING");

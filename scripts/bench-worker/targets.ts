@@ -51,11 +51,19 @@ export function build(label: string, dir: string, tmp: string): string {
   return path.join(outdir, js.includes("index.js") ? "index.js" : js[0]!);
 }
 
-/** Miniflare options for the balancer in `dir` (its wrangler.toml), as test/e2e/harness.ts builds them. */
-export async function balancerOptions(dir: string, scriptPath: string, origins: readonly string[]) {
+/**
+ * Miniflare options for the balancer in `dir` (its wrangler.toml), as test/e2e/harness.ts builds
+ * them: `origins` as URLs (named origin-1, origin-2, ...) or with their ids, `extra` bindings on top.
+ */
+export async function balancerOptions(
+  dir: string,
+  scriptPath: string,
+  origins: readonly (string | { readonly id: string; readonly url: string })[],
+  extra: Readonly<Record<string, unknown>> = {},
+) {
   const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(dir, "wrangler.toml"));
-  const list = origins.map((url, i) => ({ id: `origin-${i + 1}`, url }));
+  const list = origins.map((o, i) => (typeof o === "string" ? { id: `origin-${i + 1}`, url: o } : o));
   return {
     compatibilityDate: workerOptions.compatibilityDate,
     compatibilityFlags: workerOptions.compatibilityFlags,
@@ -63,7 +71,7 @@ export async function balancerOptions(dir: string, scriptPath: string, origins: 
     modules: true,
     scriptPath,
     modulesRoot: path.dirname(scriptPath), // the bundle lives outside the cwd
-    bindings: { ...(workerOptions.bindings as Record<string, unknown>), ORIGINS: JSON.stringify(list) },
+    bindings: { ...(workerOptions.bindings as Record<string, unknown>), ORIGINS: JSON.stringify(list), ...extra },
   };
 }
 

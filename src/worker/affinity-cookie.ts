@@ -77,16 +77,6 @@ export async function checkPin(key: CryptoKey, value: string, nowS: number): Pro
   };
 }
 
-/** The value of cookie `name` in a Cookie header (RFC 6265 §5.4: "; "-separated name=value pairs), or null. */
-export function readCookie(header: string | null, name: string): string | null {
-  if (header === null) return null;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return null;
-}
-
 /** The Set-Cookie line: HttpOnly, SameSite=Lax, Path=/, Max-Age, and Secure when the client used https. */
 export function setCookieLine(name: string, value: string, maxAgeS: number, secure: boolean): string {
   return `${name}=${value}; Max-Age=${maxAgeS}; Path=/; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`;

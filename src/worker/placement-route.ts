@@ -13,6 +13,7 @@
  * ignored (and counted), never trusted: its user is treated as one without a cookie.
  */
 import type { Settings } from "../core/config/settings.ts";
+import { cookieValue } from "../core/key/affinity-key.ts";
 import { formatClientKey, type ClientKey } from "../core/key/client-key.ts";
 import { poolOf, type OriginRecord } from "../core/model.ts";
 import { fullWalk } from "../core/placement/pool-load.ts";
@@ -20,7 +21,7 @@ import { findPlacement, placedOrder, targetFor } from "../core/placement/resolve
 import { keyThreshold } from "../core/ring/ring.ts";
 import { xxh32String } from "../core/hash.ts";
 import type { RoutingView } from "../core/routing/routing-view.ts";
-import { checkPin, cookieKey, readCookie, setCookieLine, signPin } from "./affinity-cookie.ts";
+import { checkPin, cookieKey, setCookieLine, signPin } from "./affinity-cookie.ts";
 import type { CachedTable } from "./cached-table.ts";
 import { userTraitHash } from "./edge-traffic.ts";
 import type { Env } from "./env.ts";
@@ -83,7 +84,7 @@ export async function placeRequest(
     const { affinityCookieName: name, affinityCookieTtlS: ttl } = settings.placement;
     const signing = cookieKey(env as unknown as Record<string, unknown>);
     const key = signing === null ? null : await signing;
-    const value = key === null ? null : readCookie(request.headers.get("cookie"), name);
+    const value = key === null ? null : cookieValue(request.headers.get("cookie"), name);
     const nowS = Math.floor(now / 1000);
     let pinned = false;
     if (key !== null && value !== null) {

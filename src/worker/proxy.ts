@@ -222,8 +222,9 @@ function clientResponse(
   const bodyless = method === "HEAD" || response.status === 204 || response.status === 304;
   const fromOrigin = response.headers;
   // Passed through as the origin sent it when nothing in it must change: rebuilding a response
-  // costs about 18 µs in workerd (README "Benchmarks"), and workerd itself drops Connection,
-  // Keep-Alive, Upgrade, TE and Trailer from what it passes on.
+  // costs about 5 µs of the isolate's thread and 2.4 % of throughput (README "What the origin
+  // receives"), and workerd itself drops Connection, Keep-Alive, Upgrade, TE and Trailer from
+  // what it passes on.
   if (
     !settings.viaResponse &&
     !settings.debugHeaders &&
