@@ -115,8 +115,11 @@ describe("/api/placements", () => {
     expect(await listed()).toEqual([]);
   });
 
-  test("needs the token: reading and writing", async () => {
+  test("needs the token: reading and writing; a refused pin changes nothing", async () => {
+    const epoch = (await stub().getSnapshot()).epoch;
     expect((await call("/__lb/api/placements", "GET", undefined, {})).status).toBe(401);
     expect((await call("/__lb/api/placements", "POST", { key: CLIENT, origin: "alpha" }, {})).status).toBe(401);
+    expect((await stub().getSnapshot()).epoch).toBe(epoch);
+    expect(await listed()).toEqual([]);
   });
 });

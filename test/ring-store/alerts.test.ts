@@ -246,12 +246,22 @@ describe("alerts", () => {
 
   test("an invalid webhook URL logs one misconfigured line, queues nothing and never stops probing", async () => {
     const r = await rig();
+    await r.setHealth("a", 503); // a change that would alert: origin.down
     const result = await runInDurableObject(r.stub, async (_instance: RingStore, state) => {
       const store = new RingStore(state, { ...env, ALERT_WEBHOOK_URL: "http://hooks.example/secret-path" } as never);
-      store.now = () => r.now() + INTERVAL;
-      return { enabled: store.alerts.enabled(), round: await store.probeRound() };
+      let time = r.now();
+      store.now = () => time;
+      const rounds = [];
+      for (let i = 0; i < 4; i++) {
+        time += INTERVAL;
+        rounds.push(await store.probeRound());
+      }
+      return { enabled: store.alerts.enabled(), round: rounds[0] };
     });
     expect(result).toMatchObject({ enabled: false, round: { ran: true, probed: 3 } });
+    // The change was seen and logged, yet nothing was queued or sent.
+    expect(events("origin.down")).toMatchObject([{ origin: "a" }]);
+    expect((await r.received()).attempts).toBe(0);
     const misconfigured = events("misconfigured");
     expect(misconfigured).toMatchObject([
       { level: "error", scope: "alerts", errors: [{ field: "ALERT_WEBHOOK_URL" }] },

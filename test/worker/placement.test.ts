@@ -48,11 +48,11 @@ async function place(placements: Placement[]): Promise<void> {
   resetRoutingCache();
 }
 
-/** The NAT key's walk over the three test origins, its primary first. */
-async function natWalk(): Promise<{ hash: number; walk: string[] }> {
+/** The key of `ip` (the NAT's by default): its walk over the three test origins, its primary first. */
+async function natWalk(ip = NAT): Promise<{ hash: number; walk: string[] }> {
   const snapshot = await stub().getSnapshot();
   const ring = buildRoutingTable(snapshot, 100).pools[0]!.ring;
-  const hash = xxh32(clientKey(NAT).bytes);
+  const hash = xxh32(clientKey(ip).bytes);
   return { hash, walk: fullWalk(ring, hash).map((m) => ring.ids[m]!) };
 }
 
@@ -180,8 +180,11 @@ describe("a split key", () => {
   });
 
   test("an address that is not placed gets no cookie and its ring primary", async () => {
-    const response = await call("203.0.113.77", { "user-agent": "Mozilla/5.0" });
+    const other = "203.0.113.77";
+    const { walk } = await natWalk(other);
+    const response = await call(other, { "user-agent": "Mozilla/5.0" });
     expect(response.headers.get("set-cookie")).toBeNull();
+    expect(await servedBy(response)).toBe(walk[0]);
     expect(placementCounters().placed).toBe(0);
   });
 });
