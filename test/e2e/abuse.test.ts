@@ -3,7 +3,7 @@
 // it) nor spend the retries that other clients' failovers need. A real outage, seen by many
 // clients, still ejects.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { mapLimit, startBalancer, type Balancer } from "./harness.ts";
+import { mapLimit, sleep, startBalancer, statusOf, type Balancer } from "./harness.ts";
 
 const clients = Array.from({ length: 30 }, (_, i) => `198.51.100.${i + 1}`);
 const ATTACKER = "203.0.113.66";
@@ -11,8 +11,7 @@ const ATTACKER = "203.0.113.66";
 interface Status {
   origins: { id: string; ejectedUntil: number | null; health: string }[];
 }
-const status = async (lb: Balancer) => (await (await fetch(new URL("/__lb/status", lb.url))).json()) as Status;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const status = (lb: Balancer) => statusOf<Status>(lb);
 const mapping = (lb: Balancer) => mapLimit(clients, 8, async (ip) => (await lb.request("/", ip)).origin ?? "none");
 const hits = (lb: Balancer, path: string) =>
   lb.origins.reduce((n, o) => n + o.seen.filter((r) => r.url.startsWith(path)).length, 0);

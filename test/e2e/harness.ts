@@ -141,3 +141,21 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, task: (
   await Promise.all(workers);
   return results;
 }
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `GET /__lb/status` as JSON, without a token: the suites that read it run with STATUS_PUBLIC. */
+export async function statusOf<T>(lb: Balancer): Promise<T> {
+  return (await (await fetch(new URL("/__lb/status", lb.url))).json()) as T;
+}
+
+/** Polls the status until `done` holds; returns it, or throws after `limitMs`. */
+export async function untilStatus<T>(lb: Balancer, done: (s: T) => boolean, limitMs = 20_000): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const s = await statusOf<T>(lb);
+    if (done(s)) return s;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${limitMs} ms: ${JSON.stringify(s)}`);
+    await sleep(25);
+  }
+}

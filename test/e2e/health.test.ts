@@ -3,10 +3,9 @@
 // requests) from "an origin fails" to "no client request tries it first", and how many clients
 // moved during a slow start beyond those that had to (goal: 0).
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { mapLimit, startBalancer, type Balancer } from "./harness.ts";
+import { mapLimit, sleep, startBalancer, statusOf, untilStatus, type Balancer } from "./harness.ts";
 
 const clients = Array.from({ length: 200 }, (_, i) => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface OriginStatus {
   id: string;
@@ -20,20 +19,8 @@ interface Status {
   lastProbeRoundAt: number | null;
 }
 
-async function status(lb: Balancer): Promise<Status> {
-  return (await (await fetch(new URL("/__lb/status", lb.url))).json()) as Status;
-}
-
-/** Polls the status until `done` holds; returns it, or throws after `limitMs`. */
-async function until(lb: Balancer, done: (s: Status) => boolean, limitMs = 20_000): Promise<Status> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const s = await status(lb);
-    if (done(s)) return s;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${limitMs} ms: ${JSON.stringify(s)}`);
-    await sleep(25);
-  }
-}
+const status = (lb: Balancer) => statusOf<Status>(lb);
+const until = (lb: Balancer, done: (s: Status) => boolean, limitMs?: number) => untilStatus(lb, done, limitMs);
 
 const mapping = (lb: Balancer) => mapLimit(clients, 16, async (ip) => (await lb.request("/", ip)).origin ?? "none");
 const originOf = (s: Status, id: string) => s.origins.find((o) => o.id === id)!;

@@ -3,26 +3,17 @@
 // secret, a client's own copy of the header is replaced, and a rotation passes with no error.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { DemoOrigin } from "../../scripts/demo-origins.ts";
-import { startBalancer, type Balancer } from "./harness.ts";
+import { startBalancer, untilStatus, type Balancer } from "./harness.ts";
 
 const OLD = "old-origin-secret-0123456789abcdef";
 const NEW = "new-origin-secret-fedcba9876543210";
 const HEADER = "x-lb-origin-auth";
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Status {
   origins: { id: string; health: string }[];
 }
 
-async function until(lb: Balancer, done: (s: Status) => boolean, limitMs = 15_000): Promise<Status> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const s = (await (await fetch(new URL("/__lb/status", lb.url))).json()) as Status;
-    if (done(s)) return s;
-    if (Date.now() > deadline) throw new Error(`not met within ${limitMs} ms: ${JSON.stringify(s)}`);
-    await sleep(50);
-  }
-}
+const until = (lb: Balancer, done: (s: Status) => boolean) => untilStatus(lb, done, 15_000);
 
 const FAST_PROBES = {
   STATUS_PUBLIC: "true",

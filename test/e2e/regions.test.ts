@@ -5,9 +5,7 @@
 // failed, how long the move and the return took.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startOrigins, type DemoOrigin } from "../../scripts/demo-origins.ts";
-import { mapLimit, startBalancer, type Balancer } from "./harness.ts";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { mapLimit, sleep, startBalancer, statusOf, type Balancer } from "./harness.ts";
 
 const REGIONS = [
   { id: "eu", latitude: 50.1109, longitude: 8.6821, countries: ["DE", "FR"], continents: ["EU"] },
@@ -91,9 +89,7 @@ interface Status {
   origins: { id: string; health: string }[];
 }
 
-async function status(lb: Balancer): Promise<Status> {
-  return (await (await fetch(new URL("/__lb/status", lb.url))).json()) as Status;
-}
+const status = (lb: Balancer) => statusOf<Status>(lb);
 
 /** Polls `probe` until `done` holds on its result; returns that result, or throws after `limitMs`. */
 async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, limitMs = 20_000): Promise<T> {
