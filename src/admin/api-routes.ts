@@ -20,10 +20,9 @@ import { CATCH_ALL_POOL, poolOf } from "../core/model.ts";
 import { originWeight } from "../core/routing/routing-view.ts";
 import { requireAccess } from "./auth.ts";
 import { isJsonType, parseJson, readBody } from "./body.ts";
-import { locationFor } from "../worker/location-cache.ts";
-import { refreshSoon } from "../worker/routing-cache.ts";
 import type { AuditEntry } from "../ring-store/protocol.ts";
-import { ringStub, withTimeout } from "../worker/do-call.ts";
+import { ringStub } from "../worker/do-call.ts";
+import { bounded, flagQuery, refreshAfterChange } from "./admin-call.ts";
 import type { AppEnv } from "./app-env.ts";
 
 type AdminContext = Context<AppEnv>;
@@ -32,13 +31,6 @@ type AdminContext = Context<AppEnv>;
 type Refusal = { readonly status: 400 | 404 | 409 | 413 | 415 | 503; readonly field?: string; readonly error: string };
 
 const ringOf = (c: AdminContext) => ringStub(c.env.env);
-
-/**
- * A Durable Object call bounded by ADMIN_TIMEOUT_MS: an RPC has no timeout of its own, and a hung
- * object must give the operator a 503 (reserved-routes.ts onError), not a request that never ends.
- */
-const bounded = <T>(c: AdminContext, call: Promise<T>): Promise<T> =>
-  withTimeout(call, c.env.status.settings.adminTimeoutMs);
 
 const urlRules = (settings: Settings): AdminUrlRules => ({
   allowLocal: settings.adminAllowLocalOrigins,
@@ -192,12 +184,7 @@ async function change(
       ? `${parsed.value.origin.id} takes no traffic until it passes HEALTH_RISE (${c.env.status.settings.healthRise}) probes; then the preview's clients move to it, over SLOW_START_MS`
       : undefined;
   if (result.dryRun) return c.json({ dryRun: true, epoch: result.epoch, preview: result.preview, note });
-  // This isolate routes on the new epoch at once; the others within SNAPSHOT_TTL_MS.
-  if (result.changed) {
-    const { settings } = c.env.status;
-    const location = locationFor(new URL(c.req.url), settings, c.env.env);
-    refreshSoon(c.env.env, settings, c.executionCtx as ExecutionContext, result.epoch, location);
-  }
+  if (result.changed) refreshAfterChange(c, result.epoch);
   const created = shape.created === true && result.changed;
   if (created && parsed.value.op === "add") {
     c.header("location", `${c.env.status.settings.lbPrefix}/api/origins/${encodeURIComponent(parsed.value.origin.id)}`);
@@ -217,12 +204,6 @@ export function parseIfMatch(header: string | null): { ok: true; value: number |
   const match = /^(?:"(\d{1,15})"|(\d{1,15}))$/.exec(text);
   if (match === null) return { ok: false };
   return { ok: true, value: Number(match[1] ?? match[2]) };
-}
-
-function flagQuery(value: string | undefined): boolean | null {
-  if (value === undefined || value === "0" || value === "false") return false;
-  if (value === "" || value === "1" || value === "true") return true;
-  return null;
 }
 
 function integerQuery<T extends number | null>(

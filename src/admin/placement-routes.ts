@@ -10,18 +10,14 @@ import { xxh32 } from "../core/hash.ts";
 import { clientKey, formatClientKey } from "../core/key/client-key.ts";
 import type { PlacementChange, PlacementChangeResult } from "../ring-store/protocol.ts";
 import { shapeEdgeView } from "../status/edge-view.ts";
-import { ringStub, withTimeout } from "../worker/do-call.ts";
-import { locationFor } from "../worker/location-cache.ts";
-import { refreshSoon } from "../worker/routing-cache.ts";
+import { ringStub } from "../worker/do-call.ts";
+import { bounded, flagQuery, refreshAfterChange } from "./admin-call.ts";
 import { parseIfMatch } from "./api-routes.ts";
 import type { AppEnv } from "./app-env.ts";
 import { requireAccess } from "./auth.ts";
 import { isJsonType, parseJson, readBody } from "./body.ts";
 
 type PlacementContext = Context<AppEnv>;
-
-const bounded = <T>(c: PlacementContext, call: Promise<T>): Promise<T> =>
-  withTimeout(call, c.env.status.settings.adminTimeoutMs);
 
 const refuse = (c: PlacementContext, status: 400 | 404 | 409 | 413 | 415, field: string, error: string): Response =>
   c.json({ error: `${field}: ${error}`, field }, status);
@@ -80,9 +76,7 @@ export function registerPlacementRoutes(app: Hono<AppEnv>): void {
 }
 
 async function change(c: PlacementContext, placement: PlacementChange): Promise<Response> {
-  const flag = c.req.query("dry_run");
-  const dryRun =
-    flag === undefined || flag === "0" || flag === "false" ? false : ["", "1", "true"].includes(flag) ? true : null;
+  const dryRun = flagQuery(c.req.query("dry_run"));
   if (dryRun === null) return refuse(c, 400, "dry_run", "must be 1 or 0");
   const ifMatch = parseIfMatch(c.req.header("if-match") ?? null);
   if (!ifMatch.ok) return refuse(c, 400, "If-Match", 'must be one epoch, like 12 or "12"');
@@ -97,11 +91,6 @@ async function change(c: PlacementContext, placement: PlacementChange): Promise<
   );
   if (!result.ok) return refuse(c, result.status, result.field, result.error);
   c.header("etag", `"${result.epoch}"`);
-  if (!result.dryRun && result.changed) {
-    // This isolate routes by the new placement at once; the others within SNAPSHOT_TTL_MS.
-    const { settings } = c.env.status;
-    const location = locationFor(new URL(c.req.url), settings, c.env.env);
-    refreshSoon(c.env.env, settings, c.executionCtx as ExecutionContext, result.epoch, location);
-  }
+  if (!result.dryRun && result.changed) refreshAfterChange(c, result.epoch);
   return c.json(result);
 }

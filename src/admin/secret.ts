@@ -5,7 +5,7 @@
 
 const encoder = new TextEncoder();
 
-export async function sha256(text: string): Promise<ArrayBuffer> {
+async function sha256(text: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", encoder.encode(text));
 }
 

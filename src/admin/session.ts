@@ -40,7 +40,7 @@ export async function sessionValue(token: string, now: number): Promise<string> 
 }
 
 /** The session a cookie value proves (signature and expiry; not revocation), or null. */
-export async function verifySession(value: string, token: string, now: number): Promise<Session | null> {
+async function verifySession(value: string, token: string, now: number): Promise<Session | null> {
   const match = /^(\d{1,12})\.([0-9a-f]{32})\.([0-9a-f]{64})$/.exec(value);
   if (match === null) return null;
   const expires = Number(match[1]);

@@ -5,10 +5,10 @@
 import { MAX_ORIGINS } from "../core/config/origins.ts";
 import { previewPools, type AdminChange, type Preview } from "../core/admin/admin.ts";
 import { emptyPreview } from "../core/admin/empty-preview.ts";
-import { INITIAL_HEALTH, isAwaiting, toView } from "../core/health/health.ts";
+import { INITIAL_HEALTH, toView } from "../core/health/health.ts";
 import type { OriginRecord } from "../core/model.ts";
 import { appendAudit } from "./audit-log.ts";
-import { planLayouts, slotsPerOrigin, syncLayout } from "./layout-rows.ts";
+import { awaitingIds, planLayouts, slotsPerOrigin, syncLayout } from "./layout-rows.ts";
 import { readEpoch } from "./meta.ts";
 import {
   addressChanged,
@@ -188,9 +188,4 @@ function commitChange(
     now,
   );
   return { ok: true, dryRun: false, epoch, changed: true, preview };
-}
-
-/** The stored origins still awaiting their first passing probes (they hold no slots). */
-function awaitingIds(rows: readonly OriginRow[]): Set<string> {
-  return new Set(rows.filter((row) => isAwaiting(readHealth(row))).map((row) => row.id));
 }

@@ -6,6 +6,7 @@
  * every change and at every probe round, so alerts left by a restart go out at the next round.
  */
 import type { AlertSettings } from "../core/config/alert-settings.ts";
+import { errorText } from "../core/log/log-event.ts";
 import { appendAudit } from "./audit-log.ts";
 import { deleteAlert, readPending, recordAttempt, type PendingAlert } from "./alert-outbox.ts";
 import type { StoreHost } from "./store-host.ts";
@@ -44,8 +45,7 @@ export class AlertDelivery {
   deliver(): Promise<void> {
     this.running ??= this.loop()
       .catch((error: unknown) => {
-        const message = error instanceof Error ? error.message : String(error);
-        this.host.log({ event: "alert.failed", level: "error", reason: `delivery stopped: ${message}` });
+        this.host.log({ event: "alert.failed", level: "error", reason: `delivery stopped: ${errorText(error)}` });
       })
       .finally(() => {
         this.running = null;

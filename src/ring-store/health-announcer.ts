@@ -12,6 +12,7 @@ import {
   panicCondition,
   type HealthEvent,
   type OriginCondition,
+  type PanicMember,
 } from "../core/health/health-events.ts";
 import type { AdminState, ProbeStatus } from "../core/model.ts";
 import { enqueueAlert } from "./alert-outbox.ts";
@@ -21,7 +22,7 @@ import { readHealth, readOriginRows } from "./origin-rows.ts";
 import type { StoreHost } from "./store-host.ts";
 
 /** Most alerts waiting at once: beyond it a change is still logged and audited, its alert dropped (logged). */
-export const MAX_PENDING_ALERTS = 1_000;
+const MAX_PENDING_ALERTS = 1_000;
 
 /** Announces what changed since the last call at `now`; returns how many alerts were queued. Call inside a transaction. */
 export function announceHealth(host: StoreHost, now: number): number {
@@ -31,8 +32,10 @@ export function announceHealth(host: StoreHost, now: number): number {
   const rows = readOriginRows(sql);
   const announced = readAnnounced(sql);
   const events: HealthEvent[] = [];
+  const members: PanicMember[] = [];
   for (const row of rows) {
     const health = readHealth(row);
+    members.push({ state: row.state as AdminState, health });
     const before = announced.get(row.id);
     announced.delete(row.id);
     const after = conditionOf(health, now);
@@ -45,7 +48,6 @@ export function announceHealth(host: StoreHost, now: number): number {
   // What is left belongs to removed origins: forgotten, so an id added again starts afresh.
   for (const id of announced.keys()) sql.exec("DELETE FROM health_announced WHERE id = ?", id);
   const percent = host.settings.panicPercent;
-  const members = rows.map((row) => ({ state: row.state as AdminState, health: readHealth(row) }));
   const panic = panicCondition(members, percent, now);
   const stored = readMeta(sql, "panic");
   const panicEvent = stored === null ? null : diffPanic(stored === "1", panic, percent);

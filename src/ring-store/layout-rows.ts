@@ -9,7 +9,7 @@ import type { SlotLayout } from "../core/ring/slot-layout.ts";
 import { emitLog } from "../worker/emit-log.ts";
 import { readMeta, writeMeta } from "./meta.ts";
 import { isAwaiting } from "../core/health/health.ts";
-import { readHealth, readOriginRows } from "./origin-rows.ts";
+import { readHealth, readOriginRows, type OriginRow } from "./origin-rows.ts";
 import { readRegionIds } from "./region-rows.ts";
 
 /** The RING_SLOTS_PER_ORIGIN the layouts are sized with (the default when the settings are invalid). */
@@ -77,8 +77,10 @@ export function planLayouts(
 export function syncLayout(sql: SqlStorage, slotsPerMember: number): boolean {
   // An origin still awaiting its first passing probes has no slots yet: nobody moves to it (or
   // anywhere else) until it can serve.
-  const origins = readOriginRows(sql)
-    .filter((row) => !isAwaiting(readHealth(row)))
+  const rows = readOriginRows(sql);
+  const waiting = awaitingIds(rows);
+  const origins = rows
+    .filter((row) => !waiting.has(row.id))
     .map((row) => ({ id: row.id, weight: row.weight, region: row.region }));
   const stored = readLayouts(sql);
   const epoch = readLayoutEpoch(sql) + 1;
@@ -103,4 +105,12 @@ export function syncLayout(sql: SqlStorage, slotsPerMember: number): boolean {
   }
   writeMeta(sql, "layout_epoch", String(epoch));
   return true;
+}
+
+/**
+ * The origins still awaiting their first passing probes (core/health AWAITING_PROBES): they hold
+ * no slots, so every layout plan (syncLayout, and the previews in admin-changes.ts) leaves them out.
+ */
+export function awaitingIds(rows: readonly OriginRow[]): Set<string> {
+  return new Set(rows.filter((row) => isAwaiting(readHealth(row))).map((row) => row.id));
 }

@@ -43,9 +43,11 @@ export function applyPlacementChange(
     return { ok: false, status: 404, field: "key", error: "no placement for this key" };
   }
   const changed =
-    after === null || before === null || !before.manual || before.targets.length !== 1
-      ? true
-      : before.targets[0]!.origin !== after.targets[0]!.origin;
+    after === null ||
+    before === null ||
+    !before.manual ||
+    before.targets.length !== 1 ||
+    before.targets[0]!.origin !== after.targets[0]!.origin;
   if (options.dryRun === true || !changed)
     return { ok: true, dryRun: options.dryRun === true, epoch, changed, before, after };
   const rest = placements.filter((p) => p.key !== change.key);

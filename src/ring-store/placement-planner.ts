@@ -6,7 +6,7 @@
  * refreshes', bounded by isolates / TTL (README "Design", scale table).
  */
 import type { PlacementSettings } from "../core/placement/placement-settings.ts";
-import type { Placement, PlanLoads } from "../core/placement/placement.ts";
+import { byHashThenKey, type Placement, type PlanLoads } from "../core/placement/placement.ts";
 import { planPlacements } from "../core/placement/plan-placements.ts";
 import { fullWalk } from "../core/placement/pool-load.ts";
 import { viewRates } from "../core/placement/view-input.ts";
@@ -29,8 +29,6 @@ export interface PlanOutcome {
   readonly changed: string[];
   readonly movedShare: number;
 }
-
-const byHashThenKey = (a: Placement, b: Placement) => a.hash - b.hash || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 /** The traffic window and the plans of one Durable Object instance. */
 export class PlacementPlanner {

@@ -3,12 +3,10 @@
  * entries at most (HOT_KEYS_MAX per pool), read with the snapshot and written only when a plan or
  * an operator changes them, so a table of their own would buy nothing. Owns that key.
  */
-import type { Placement } from "../core/placement/placement.ts";
+import { byHashThenKey, type Placement } from "../core/placement/placement.ts";
 import { readMeta, writeMeta } from "./meta.ts";
 
 const KEY = "placements";
-
-const byHashThenKey = (a: Placement, b: Placement) => a.hash - b.hash || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 /** The stored placements, sorted by key hash then key ([] when none or unreadable). */
 export function readPlacements(sql: SqlStorage): Placement[] {

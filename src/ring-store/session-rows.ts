@@ -6,7 +6,7 @@
  */
 
 /** Most rows kept: a flood of logouts (each needs a valid session) cannot grow the table past this. */
-export const MAX_REVOKED_SESSIONS = 10_000;
+const MAX_REVOKED_SESSIONS = 10_000;
 
 /** Records that session `sid` ended; `expiresAt` (ms) is when its cookie would have expired. */
 export function revokeSession(sql: SqlStorage, sid: string, expiresAt: number, now: number): void {

@@ -4,6 +4,7 @@
  * a secret, and webhook URLs carry their credentials in the path or query.
  */
 import type { FieldError, Result } from "../result.ts";
+import { integerOf, isUnset } from "./text-settings.ts";
 
 /** How the Durable Object delivers alerts; `webhookUrl` null = alerts off. */
 export interface AlertSettings {
@@ -39,15 +40,14 @@ export function parseAlertSettings(vars: Readonly<Record<string, unknown>>): Res
   const values: { -readonly [K in keyof AlertSettings]: AlertSettings[K] } = { ...DEFAULT_ALERT_SETTINGS };
   for (const { name, key, min, max } of INTEGERS) {
     const raw = vars[name];
-    if (raw === undefined || raw === null || raw === "") continue;
-    const value =
-      typeof raw === "number" ? raw : typeof raw === "string" && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+    if (isUnset(raw)) continue;
+    const value = integerOf(raw);
     if (!Number.isSafeInteger(value) || value < min || value > max) {
       errors.push({ field: name, message: `must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})` });
     } else values[key] = value;
   }
   const url = vars.ALERT_WEBHOOK_URL;
-  if (url !== undefined && url !== null && url !== "") {
+  if (!isUnset(url)) {
     const problem = webhookProblem(url);
     if (problem !== null) errors.push({ field: "ALERT_WEBHOOK_URL", message: problem });
     else values.webhookUrl = (url as string).trim();

@@ -4,6 +4,7 @@
  * where the origins are probed.
  */
 import type { FieldError } from "../result.ts";
+import { isUnset } from "./text-settings.ts";
 
 /** Cloudflare's location hints for Durable Objects. */
 export const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"] as const;
@@ -16,7 +17,7 @@ export function isLocationHint(value: unknown): value is LocationHint {
 
 /** An error for a set but unknown hint; null when unset or valid. */
 export function checkLocationHint(raw: unknown): FieldError | null {
-  if (raw === undefined || raw === null || raw === "" || isLocationHint(raw)) return null;
+  if (isUnset(raw) || isLocationHint(raw)) return null;
   return {
     field: "RING_LOCATION_HINT",
     message: `must be one of ${LOCATION_HINTS.join(", ")} (got ${JSON.stringify(raw)})`,

@@ -6,6 +6,7 @@
  * accepts two values during a rollover (README "Origin authentication").
  */
 import type { FieldError } from "../result.ts";
+import { isUnset } from "./text-settings.ts";
 
 /** How requests prove themselves to the origins; null: not configured. */
 export interface OriginAuth {
@@ -17,7 +18,7 @@ export interface OriginAuth {
 export const DEFAULT_ORIGIN_AUTH_HEADER = "x-lb-origin-auth";
 
 /** Shorter secrets are sent, but logged as weak: a guessable secret protects nothing. */
-export const MIN_ORIGIN_SECRET_LENGTH = 16;
+const MIN_ORIGIN_SECRET_LENGTH = 16;
 
 // RFC 9110 §5.1 token.
 const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/;
@@ -58,8 +59,7 @@ export function parseOriginAuth(vars: Readonly<Record<string, unknown>>): Origin
   const errors: FieldError[] = [];
   const warnings: FieldError[] = [];
   const rawHeader = vars.ORIGIN_AUTH_HEADER;
-  const header =
-    rawHeader === undefined || rawHeader === null || rawHeader === "" ? DEFAULT_ORIGIN_AUTH_HEADER : rawHeader;
+  const header = isUnset(rawHeader) ? DEFAULT_ORIGIN_AUTH_HEADER : rawHeader;
   if (typeof header !== "string" || !FIELD_NAME.test(header) || TAKEN.has(header.toLowerCase())) {
     errors.push({
       field: "ORIGIN_AUTH_HEADER",

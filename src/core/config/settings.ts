@@ -7,7 +7,7 @@ import type { AffinitySource } from "../key/affinity-key.ts";
 import { checkLocationHint } from "./location-hint.ts";
 import { parseOriginAuth, type OriginAuth } from "./origin-auth.ts";
 import { parsePlacementSettings, type PlacementSettings } from "../placement/placement-settings.ts";
-import { isUnset, parseTextSettings } from "./text-settings.ts";
+import { integerOf, isUnset, parseTextSettings } from "./text-settings.ts";
 import type { Region } from "../model.ts";
 import type { FieldError, Result } from "../result.ts";
 
@@ -158,8 +158,7 @@ export function parseSettings(vars: Readonly<Record<string, unknown>>): Result<S
       values[key] = fallback;
       continue;
     }
-    const value =
-      typeof raw === "number" ? raw : typeof raw === "string" && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
+    const value = integerOf(raw);
     if (!Number.isSafeInteger(value) || value < min || value > max) {
       errors.push({ field: name, message: `must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})` });
       continue;

@@ -38,6 +38,11 @@ const TOKEN_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/;
 
 export const isUnset = (value: unknown): boolean => value === undefined || value === null || value === "";
 
+/** An integer variable's value: a number as given, a string of digits as its number; NaN when neither (range-checked by the caller). */
+export function integerOf(raw: unknown): number {
+  return typeof raw === "number" ? raw : typeof raw === "string" && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
+}
+
 /** Parses every text setting into `values` (keyed by Settings' names); errors go to `errors`. */
 export function parseTextSettings(
   vars: Readonly<Record<string, unknown>>,

@@ -3,6 +3,7 @@
  * does the rest: a missing or empty variable takes its default, and every error names its variable.
  */
 import type { FieldError, Result } from "../result.ts";
+import { integerOf, isUnset } from "../config/text-settings.ts";
 
 /** The placement tunables; names mirror the variables. */
 export interface PlacementSettings {
@@ -51,8 +52,6 @@ export const DEFAULT_AFFINITY_COOKIE_NAME = "lb_affinity";
 // RFC 6265 §4.1.1: a cookie name is an RFC 2616 token.
 const COOKIE_NAME_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/;
 
-const isUnset = (value: unknown) => value === undefined || value === null || value === "";
-
 /** Parses the placement settings from the Worker's variables. */
 export function parsePlacementSettings(vars: Readonly<Record<string, unknown>>): Result<PlacementSettings> {
   const errors: FieldError[] = [];
@@ -75,13 +74,7 @@ export function parsePlacementSettings(vars: Readonly<Record<string, unknown>>):
 
   for (const { name, key, fallback, min, max } of PLACEMENT_INTEGER_SETTINGS) {
     const raw = vars[name];
-    const value = isUnset(raw)
-      ? fallback
-      : typeof raw === "number"
-        ? raw
-        : typeof raw === "string" && /^\s*-?\d+\s*$/.test(raw)
-          ? Number(raw)
-          : NaN;
+    const value = isUnset(raw) ? fallback : integerOf(raw);
     if (!Number.isSafeInteger(value) || value < min || value > max) {
       errors.push({ field: name, message: `must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})` });
     } else values[key] = value;

@@ -140,3 +140,7 @@ export interface PlacementPlan {
   /** True when every eligible origin ends at or under its bound. */
   readonly withinBound: boolean;
 }
+
+/** The order placements and keys are kept in everywhere (the plan, the stored rows): by ring hash, then key text. */
+export const byHashThenKey = (a: { hash: number; key: string }, b: { hash: number; key: string }): number =>
+  a.hash - b.hash || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);

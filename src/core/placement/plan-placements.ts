@@ -18,6 +18,7 @@
  */
 import type { Decision, KeyState } from "./key-state.ts";
 import {
+  byHashThenKey,
   MAX_SPLIT,
   RELEASE_MARGIN,
   type Placement,
@@ -36,9 +37,6 @@ import {
 } from "./pool-load.ts";
 import { relieve } from "./relieve.ts";
 import { releaseHeld } from "./release-held.ts";
-
-const byHashThenKey = (a: { hash: number; key: string }, b: { hash: number; key: string }) =>
-  a.hash - b.hash || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 const cleanRate = (rate: number) => (rate > 0 && Number.isFinite(rate) ? rate : 0);
 

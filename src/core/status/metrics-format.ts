@@ -74,12 +74,12 @@ function formatLabels(metric: string, labels: Readonly<Record<string, string>>):
 }
 
 /** A label value as the format quotes it: backslash, double quote and line feed escaped. */
-export function escapeLabelValue(value: string): string {
+function escapeLabelValue(value: string): string {
   return value.replace(/[\\"\n]/g, (ch) => (ch === "\n" ? "\\n" : `\\${ch}`));
 }
 
 /** HELP text: backslash and line feed escaped (a double quote needs none there). */
-export function escapeHelp(text: string): string {
+function escapeHelp(text: string): string {
   return text.replace(/[\\\n]/g, (ch) => (ch === "\n" ? "\\n" : "\\\\"));
 }
 
