@@ -5,10 +5,5 @@ import type { Env } from "../worker/env.ts";
 
 /** The calls the object served since it started, or null if it fails or does not answer in time (the metrics still work). */
 export async function callCounts(env: Env, timeoutMs: number): Promise<CallCounts | null> {
-  try {
-    return await answerOrNull(ringStub(env).callCounts() as Promise<CallCounts>, timeoutMs);
-  } catch {
-    // Thrown before there was a promise to wait for (no stub): no answer either.
-    return null;
-  }
+  return answerOrNull(() => ringStub(env).callCounts() as Promise<CallCounts>, timeoutMs);
 }

@@ -50,12 +50,7 @@ export interface EdgeView {
 
 /** The view, or null when the Durable Object fails, does not answer in time, or placement is misconfigured. */
 export async function edgeView(env: Env, timeoutMs: number): Promise<EdgeView | null> {
-  let status: TrafficStatus | null;
-  try {
-    status = await answerOrNull(ringStub(env).getTraffic() as Promise<TrafficStatus | null>, timeoutMs);
-  } catch {
-    return null;
-  }
+  const status = await answerOrNull(() => ringStub(env).getTraffic() as Promise<TrafficStatus | null>, timeoutMs);
   return status === null ? null : shapeEdgeView(status);
 }
 

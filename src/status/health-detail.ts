@@ -11,10 +11,5 @@ export interface HealthDetail {
 
 /** The Durable Object's health records, or null if it fails or does not answer in time (the status views still work). */
 export async function healthDetail(env: Env, timeoutMs: number): Promise<HealthDetail | null> {
-  try {
-    return await answerOrNull(ringStub(env).getHealth() as Promise<HealthDetail>, timeoutMs);
-  } catch {
-    // Thrown before there was a promise to wait for (no stub): no answer either.
-    return null;
-  }
+  return answerOrNull(() => ringStub(env).getHealth() as Promise<HealthDetail>, timeoutMs);
 }

@@ -29,10 +29,14 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-/** `promise`'s answer, or null when it fails or does not come within `ms` (for views that work without it). */
-export async function answerOrNull<T>(promise: Promise<T>, ms: number): Promise<T | null> {
+/**
+ * The answer of `call` (started here, so a call that throws before it returns a promise, as with
+ * no stub, counts too), or null when it fails or does not come within `ms`: for views that work
+ * without it.
+ */
+export async function answerOrNull<T>(call: () => Promise<T>, ms: number): Promise<T | null> {
   try {
-    return await withTimeout(promise, ms);
+    return await withTimeout(call(), ms);
   } catch {
     return null;
   }
