@@ -64,6 +64,9 @@ async function ringCounter(mf: Instance, name: string): Promise<() => Promise<Ca
   };
 }
 
+// Only the balancer has the ring object; bare workers (bench:worker's floor, bench:parts' variants) do not.
+const hasRing = (t: Target) => (t.options as { durableObjects?: unknown }).durableObjects !== undefined;
+
 /** Every pair's runs, and the Durable Object's calls per balancer target summed over its measured runs. */
 export async function runPairs(pairs: readonly Pair[], o: RoundsOptions) {
   const { Miniflare, convertV4MiniflareOptions } = await import("miniflare");
@@ -89,7 +92,7 @@ export async function runPairs(pairs: readonly Pair[], o: RoundsOptions) {
         const pinned = descendantCores("workerd").map((p) => `${p.pid} on ${p.cores ?? "?"}`);
         log(`${label}: ${warmup} s warm-up, ${seconds} s measured, both at once (workerd ${pinned.join(", ")})…`);
         const counters = await Promise.all(
-          targets.map((t, i) => (t.name === "bare" ? null : ringCounter(instances[i]!, `${label} ${t.name}`))),
+          targets.map((t, i) => (hasRing(t) ? ringCounter(instances[i]!, `${label} ${t.name}`) : null)),
         );
         const before: Promise<CallCounts | null>[] = counters.map(() => Promise.resolve(null));
         let cpuStart = process.cpuUsage();

@@ -122,9 +122,11 @@ export async function proxyRequest(
     const origin = candidates[i]!;
     const remaining = deadline - deps.now();
     if (remaining <= 0) break;
-    const successor = candidates[i + 1];
-    if (successor === undefined) headers.delete(SUCCESSOR_HEADER);
-    else headers.set(SUCCESSOR_HEADER, successor.id);
+    if (settings.forwardFields.successor) {
+      const successor = candidates[i + 1];
+      if (successor === undefined) headers.delete(SUCCESSOR_HEADER);
+      else headers.set(SUCCESSOR_HEADER, successor.id);
+    }
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), Math.min(settings.tryTimeoutMs, remaining));
     let response: Response | null = null;
@@ -167,12 +169,15 @@ export async function proxyRequest(
 
 /** The request headers every attempt sends (the successor hint is set per attempt). */
 function originHeaders(request: Request, { info, settings, scan }: ProxyContext): Headers {
-  const headers = forwardScanned(request.headers, scan, info);
+  const headers = forwardScanned(request.headers, scan, info, settings.forwardFields);
   // Appended to what survived the hop-by-hop strip (a client's Connection may name these fields,
   // RFC 9110 §7.6.1: only then are they read again) and set after it, so our own entries are never removed.
   const stripped = scan.connection !== null;
-  const forwarded = stripped ? headers.get("forwarded") : scan.forwarded;
-  headers.set("forwarded", appendForwarded(forwarded, forwardedElement(info)));
+  if (settings.forwardFields.forwarded) {
+    const forwarded = stripped ? headers.get("forwarded") : scan.forwarded;
+    headers.set("forwarded", appendForwarded(forwarded, forwardedElement(info)));
+  }
+  // Always: our name in Via is how a request that comes back through us is refused (508).
   headers.set("via", appendVia(stripped ? headers.get("via") : scan.via, settings.viaPseudonym));
   // The origin's proof that the request came through us: whatever the client sent under that
   // name is replaced, never forwarded.

@@ -144,7 +144,10 @@ describe("limits: refused before any origin is contacted", () => {
 describe("headers", () => {
   let lb: Balancer;
   beforeAll(async () => {
-    lb = await startBalancer(["h1", "h2", "h3"]);
+    // Every field FORWARD_HEADERS can add (the default adds only X-Forwarded-For and -Proto).
+    lb = await startBalancer(["h1", "h2", "h3"], {
+      FORWARD_HEADERS: "x-forwarded-for,x-forwarded-proto,x-forwarded-host,x-real-ip,forwarded,x-lb-successor",
+    });
   });
   afterAll(() => lb?.close());
   const lastSeen = (id: string) => originNamed(lb, id).seen.at(-1)!;

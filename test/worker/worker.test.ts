@@ -76,12 +76,37 @@ describe("worker", () => {
     const [request] = (await seen())[id]!;
     expect(request!.url).toBe("/hello?x=1");
     expect(request!.headers["x-forwarded-for"]).toBe("10.0.0.1, 203.0.113.9");
-    expect(request!.headers["x-real-ip"]).toBe("203.0.113.9");
     expect(request!.headers["x-forwarded-proto"]).toBe("https");
-    expect(request!.headers["x-forwarded-host"]).toBe("lb.example");
+    expect(request!.headers.via).toBe("1.1 edge-affinity-lb");
     expect(request!.headers["x-secret"]).toBeUndefined();
     expect(request!.headers["keep-alive"]).toBeUndefined();
     expect(request!.headers.host).toBe(new URL(origins.find((o) => o.id === id)!.url).host);
+    // FORWARD_HEADERS' default adds only X-Forwarded-For and X-Forwarded-Proto besides Via.
+    for (const name of ["x-real-ip", "x-forwarded-host", "forwarded", "x-lb-successor"])
+      expect(request!.headers[name], name).toBeUndefined();
+  });
+
+  test("FORWARD_HEADERS adds the fields it names; a client's X-Real-IP, X-Forwarded-Host and -Proto never pass", async () => {
+    const spoofed = { "x-real-ip": "10.6.6.6", "x-forwarded-host": "evil.example", "x-forwarded-proto": "gopher" };
+    const all = "x-forwarded-for,x-forwarded-proto,x-forwarded-host,x-real-ip,forwarded,x-lb-successor";
+    const full = await call("/", { ip: "203.0.113.9", headers: spoofed }, { ...(env as Env), FORWARD_HEADERS: all });
+    const primary = await servedBy(full);
+    const [sent] = (await seen())[primary]!;
+    expect(sent!.headers["x-real-ip"]).toBe("203.0.113.9");
+    expect(sent!.headers["x-forwarded-host"]).toBe("lb.example");
+    expect(sent!.headers["x-forwarded-proto"]).toBe("https");
+    expect(sent!.headers.forwarded).toBe("for=203.0.113.9;proto=https;host=lb.example");
+    expect(["alpha", "bravo", "charlie"]).toContain(sent!.headers["x-lb-successor"]);
+    expect(sent!.headers["x-lb-successor"]).not.toBe(primary);
+
+    const none = await call("/", { ip: "203.0.113.9", headers: spoofed }, { ...(env as Env), FORWARD_HEADERS: "none" });
+    const bare = (await seen())[await servedBy(none)]!.at(-1);
+    for (const name of ["x-forwarded-for", "x-real-ip", "x-forwarded-host", "x-forwarded-proto", "forwarded"])
+      expect(bare!.headers[name], name).toBeUndefined();
+    expect(bare!.headers.via).toBe("1.1 edge-affinity-lb");
+
+    const bad = await call("/", { ip: "203.0.113.9" }, { ...(env as Env), FORWARD_HEADERS: "x-forwarded-for,via" });
+    expect(bad.status).toBe(503);
   });
 
   test("a Connection header naming no valid field does NOT fail the request", async () => {
@@ -91,10 +116,14 @@ describe("worker", () => {
   });
 
   test("Forwarded and Via that the client's Connection names are dropped, not appended to", async () => {
-    const response = await call("/", {
-      ip: "203.0.113.9",
-      headers: { connection: "forwarded, via", forwarded: "for=10.6.6.6", via: "1.0 spoofed" },
-    });
+    const response = await call(
+      "/",
+      {
+        ip: "203.0.113.9",
+        headers: { connection: "forwarded, via", forwarded: "for=10.6.6.6", via: "1.0 spoofed" },
+      },
+      { ...(env as Env), FORWARD_HEADERS: "forwarded" },
+    );
     const [request] = (await seen())[await servedBy(response)]!;
     expect(request!.headers.forwarded).toBe("for=203.0.113.9;proto=https;host=lb.example");
     expect(request!.headers.via).toBe("1.1 edge-affinity-lb");

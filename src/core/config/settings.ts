@@ -4,6 +4,7 @@
  */
 import { DEFAULT_HEALTH_SETTINGS as HEALTH } from "../health/health.ts";
 import type { AffinitySource } from "../key/affinity-key.ts";
+import { parseForwardFields, type ForwardFields } from "./forward-fields.ts";
 import { checkLocationHint } from "./location-hint.ts";
 import { parseOriginAuth, type OriginAuth } from "./origin-auth.ts";
 import { parsePlacementSettings, type PlacementSettings } from "../placement/placement-settings.ts";
@@ -59,6 +60,8 @@ export interface Settings {
   readonly viaPseudonym: string;
   /** VIA_RESPONSE: our Via entry is added to responses too (each is then rebuilt, README "What the origin receives"). */
   readonly viaResponse: boolean;
+  /** FORWARD_HEADERS: the fields added to every proxied request besides Via (config/forward-fields.ts). */
+  readonly forwardFields: ForwardFields;
   /** LOCATION_CACHE: isolates of one location share the snapshot through the Cache API. */
   readonly locationCache: boolean;
   /** STATUS_PUBLIC: the read-only status JSON and page answer without the admin token. */
@@ -173,6 +176,9 @@ export function parseSettings(vars: Readonly<Record<string, unknown>>): Result<S
   const placement = parsePlacementSettings(vars);
   if (placement.ok) values.placement = placement.value;
   else errors.push(...placement.errors);
+  const forward = parseForwardFields(vars.FORWARD_HEADERS);
+  if (forward.ok) values.forwardFields = forward.value;
+  else errors.push(...forward.errors);
   const hint = checkLocationHint(vars.RING_LOCATION_HINT);
   if (hint !== null) errors.push(hint);
   if (errors.length > 0) return { ok: false, errors };

@@ -2,6 +2,7 @@
  * Header rules for proxying: hop-by-hop fields are dropped in both directions and the origin is
  * told who the client is. Pure: works on the standard `Headers` class only.
  */
+import type { ForwardFields } from "../config/forward-fields.ts";
 import { DROPPED, HOP_BY_HOP, scanRequest, type RequestScan } from "./request-scan.ts";
 
 /** A field name is an RFC 9110 §5.1 token; anything else cannot name a field (and Headers would throw). */
@@ -65,35 +66,56 @@ export interface ForwardInfo {
 /**
  * Builds the headers sent to an origin: the client's fields minus hop-by-hop ones, minus `Host`
  * (the runtime sets it from the origin URL), `CF-Connecting-IP` (workerd strips it from
- * subrequests anyway) and any client-sent `X-Real-IP`, plus `X-Forwarded-For` (appended), `X-Real-IP`, `X-Forwarded-Proto` and
- * `X-Forwarded-Host`. The additions come after the strip, so a client's `Connection` header
- * cannot remove them.
+ * subrequests anyway) and any client-sent `X-Real-IP`, `X-Forwarded-Proto` or `X-Forwarded-Host`,
+ * plus what `fields` (FORWARD_HEADERS) asks for: `X-Forwarded-For` (appended), `X-Real-IP`,
+ * `X-Forwarded-Proto`, `X-Forwarded-Host`. The additions come after the strip, so a client's
+ * `Connection` header cannot remove them. (`Forwarded`, `Via` and the successor hint are the
+ * proxy's: worker/proxy.ts.)
  */
-export function forwardHeaders(incoming: Headers, info: ForwardInfo): Headers {
-  return forwardScanned(incoming, scanRequest(incoming), info);
+export function forwardHeaders(incoming: Headers, info: ForwardInfo, fields: ForwardFields = ALL_FIELDS): Headers {
+  return forwardScanned(incoming, scanRequest(incoming), info, fields);
 }
+
+/** Every field FORWARD_HEADERS can name (the pure functions' default, as tests exercise them). */
+export const ALL_FIELDS: ForwardFields = Object.freeze({
+  forwardedFor: true,
+  proto: true,
+  host: true,
+  realIp: true,
+  forwarded: true,
+  successor: true,
+});
 
 /**
  * `forwardHeaders` from a scan of `incoming` (request-scan.ts): a field is deleted only when the
  * scan saw it, and a value the strip cannot have touched is taken from the scan, not read again.
+ * Every field set here is one more on the wire, which costs workerd 1–2 % of throughput
+ * (bench/worker-parts.md): only what `fields` asks for is added.
  */
-export function forwardScanned(incoming: Headers, scan: RequestScan, info: ForwardInfo): Headers {
+export function forwardScanned(
+  incoming: Headers,
+  scan: RequestScan,
+  info: ForwardInfo,
+  fields: ForwardFields,
+): Headers {
   const headers = new Headers(incoming);
   // RFC 9112 §6.3: with Transfer-Encoding, Content-Length is wrong and must not be forwarded.
   if (scan.transferEncoding && scan.contentLength !== null) headers.delete("content-length");
   if (scan.connection !== null) stripNamed(headers, scan.connection);
-  // Host, CF-Connecting-IP and X-Real-IP (the one value an origin may trust: only ever ours) go
-  // with the hop-by-hop fields.
+  // Host, CF-Connecting-IP, X-Real-IP, X-Forwarded-Proto and X-Forwarded-Host (values an origin
+  // may trust: only ever ours) go with the hop-by-hop fields.
   for (let i = 0; i < DROPPED.length; i++) if ((scan.present & (1 << i)) !== 0) headers.delete(DROPPED[i]!);
   if (info.clientIp !== null) {
-    // A field the client's Connection names is gone: read it again only then.
-    // Trimmed as a copied Headers would hold it: duplicates joined with an empty last one end in ", ".
-    const prior = (scan.connection === null ? scan.forwardedFor : headers.get("x-forwarded-for"))?.trim() ?? "";
-    headers.set("x-forwarded-for", prior === "" ? info.clientIp : `${prior}, ${info.clientIp}`);
-    headers.set("x-real-ip", info.clientIp);
+    if (fields.forwardedFor) {
+      // A field the client's Connection names is gone: read it again only then.
+      // Trimmed as a copied Headers would hold it: duplicates joined with an empty last one end in ", ".
+      const prior = (scan.connection === null ? scan.forwardedFor : headers.get("x-forwarded-for"))?.trim() ?? "";
+      headers.set("x-forwarded-for", prior === "" ? info.clientIp : `${prior}, ${info.clientIp}`);
+    }
+    if (fields.realIp) headers.set("x-real-ip", info.clientIp);
   }
-  headers.set("x-forwarded-proto", info.proto);
-  headers.set("x-forwarded-host", info.host);
+  if (fields.proto) headers.set("x-forwarded-proto", info.proto);
+  if (fields.host) headers.set("x-forwarded-host", info.host);
   return headers;
 }
 

@@ -44,10 +44,19 @@ export const HOP_BY_HOP = [
 ] as const;
 
 /**
- * Fields never forwarded as the client sent them: the hop-by-hop ones (HOP_BY_HOP), `Host` (the runtime sets it from the origin URL), `CF-Connecting-IP` and
- * `X-Real-IP` (only ever the proxy's own).
+ * Fields never forwarded as the client sent them: the hop-by-hop ones (HOP_BY_HOP), `Host` (the
+ * runtime sets it from the origin URL), and `CF-Connecting-IP`, `X-Real-IP`, `X-Forwarded-Proto`
+ * and `X-Forwarded-Host`, which an origin may trust and so are only ever the balancer's own
+ * (FORWARD_HEADERS), or absent.
  */
-export const DROPPED = [...HOP_BY_HOP, "host", "cf-connecting-ip", "x-real-ip"] as const;
+export const DROPPED = [
+  ...HOP_BY_HOP,
+  "host",
+  "cf-connecting-ip",
+  "x-real-ip",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+] as const;
 
 // A Map, not an object: a field named "constructor" must find nothing.
 const BIT: ReadonlyMap<string, number> = new Map(DROPPED.map((name, i) => [name, 1 << i]));

@@ -107,6 +107,27 @@ describe("forwardHeaders", () => {
     expect(headers.get("x-forwarded-host")).toBe("shop.example");
   });
 
+  test("adds only the fields FORWARD_HEADERS names; a client's X-Forwarded-For passes as sent, its X-Real-IP, -Proto and -Host never", () => {
+    const incoming = new Headers({
+      "x-forwarded-for": "198.51.100.1",
+      "x-real-ip": "1.2.3.4",
+      "x-forwarded-proto": "gopher",
+      "x-forwarded-host": "evil.example",
+      accept: "*/*",
+    });
+    const none = { forwardedFor: false, proto: false, host: false, realIp: false, forwarded: false, successor: false };
+    expect(Object.fromEntries(forwardHeaders(incoming, INFO, none))).toEqual({
+      accept: "*/*",
+      "x-forwarded-for": "198.51.100.1",
+    });
+    const defaults = { ...none, forwardedFor: true, proto: true };
+    expect(Object.fromEntries(forwardHeaders(incoming, INFO, defaults))).toEqual({
+      accept: "*/*",
+      "x-forwarded-for": "198.51.100.1, 203.0.113.7",
+      "x-forwarded-proto": "https",
+    });
+  });
+
   test("removes Host and CF-Connecting-IP", () => {
     const incoming = new Headers({ host: "shop.example", "cf-connecting-ip": "203.0.113.7", "x-keep": "1" });
     const headers = forwardHeaders(incoming, INFO);
