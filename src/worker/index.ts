@@ -13,8 +13,13 @@ import { route } from "./request.ts";
 export { RingStore } from "../ring-store/ring-store.ts";
 
 const settingsCache = new WeakMap<object, Result<Settings>>();
+// The env of the isolate's last request and its settings: the same object on every request of a
+// deployment, so most requests skip even the WeakMap lookup.
+let lastEnv: Env | null = null;
+let lastSettings: Result<Settings> | null = null;
 
 function loadSettings(env: Env): Result<Settings> {
+  if (env === lastEnv) return lastSettings!;
   let settings = settingsCache.get(env);
   if (settings === undefined) {
     settings = parseSettings(env as unknown as Record<string, unknown>);
@@ -24,6 +29,8 @@ function loadSettings(env: Env): Result<Settings> {
       emitLog({ event: "settings.warning", level: "warn", warnings: settings.value.warnings }, env);
     settingsCache.set(env, settings);
   }
+  lastEnv = env;
+  lastSettings = settings;
   return settings;
 }
 

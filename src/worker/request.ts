@@ -89,6 +89,7 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
   const { response, attempts } = await proxyRequest(request, url, candidates, {
     settings,
     scan,
+    pathname,
     epoch: cached.table.epoch,
     clientHash: addressHash,
     // Only for the debug header: no closure on the request path otherwise.
@@ -100,7 +101,8 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
       clientIp: key.kind === "fallback" ? null : header!.trim(),
       // The scheme of a serialized URL ends at its first ":" (url.protocol would be one more call).
       proto: href.slice(0, href.indexOf(":")),
-      host: url.host,
+      // Only X-Forwarded-Host and Forwarded carry it: not read otherwise (a call into the runtime).
+      host: settings.forwardFields.host || settings.forwardFields.forwarded ? url.host : "",
     },
   });
   if (attempts.length > 0) {
