@@ -8,6 +8,7 @@
 import type { Settings } from "../core/config/settings.ts";
 import { xxh32String } from "../core/hash.ts";
 import type { ClientKey } from "../core/key/client-key.ts";
+import type { RequestScan } from "../core/proxy/request-scan.ts";
 import { countForReport, createReportCounter, takeReport, type ReportCounter } from "../core/traffic/report-counter.ts";
 import type { TrafficReport } from "../core/traffic/traffic-report.ts";
 import { isolateIdentity } from "./isolate-traffic.ts";
@@ -23,31 +24,37 @@ let sampled = 0;
  * id tells apart even users of one browser build): a hash, or null when the request has none.
  */
 export function userTraitHash(headers: Headers, cookies = false): number | null {
-  const agent = headers.get("user-agent");
-  const language = headers.get("accept-language");
-  const cookie = cookies ? headers.get("cookie") : null;
+  return traitHash(headers.get("user-agent"), headers.get("accept-language"), cookies ? headers.get("cookie") : null);
+}
+
+/** `userTraitHash` from the values themselves (the request scan has read them already). */
+function traitHash(agent: string | null, language: string | null, cookie: string | null): number | null {
   if (agent === null && language === null && cookie === null) return null;
   return xxh32String(`${agent ?? ""}\n${language ?? ""}\n${cookie ?? ""}`);
 }
 
 /**
  * Counts one answered request: the origin that answered (null: none did), the client key and its
- * hash, the final status. Users are counted on one request in four: a hot key has thousands, and
- * the estimate needs only a few per user, so three requests in four skip the three header reads.
+ * hash, the final status, and the request's User-Agent, Accept-Language and Cookie (read by the
+ * request scan). Users are counted on one request in four: a hot key has thousands, and the
+ * estimate needs only a few per user, so three requests in four skip hashing them.
  */
 export function countEdgeRequest(
   originId: string | null,
   key: ClientKey | null,
   keyHash: number,
   status: number,
-  headers: Headers,
+  traits: Pick<RequestScan, "userAgent" | "acceptLanguage" | "cookie">,
   now: number = Date.now(),
 ): void {
   counter ??= createReportCounter();
   if (startedAt !== startedAt) startedAt = now;
   // A fallback key (no usable address) is every such client at once, never one placeable client.
   const counted = key === null || key.kind === "fallback" ? null : key;
-  const user = (sampled++ & 3) === 0 && counted !== null ? userTraitHash(headers, true) : null;
+  const user =
+    (sampled++ & 3) === 0 && counted !== null
+      ? traitHash(traits.userAgent, traits.acceptLanguage, traits.cookie)
+      : null;
   countForReport(counter, originId, counted, keyHash, status, now, user);
 }
 

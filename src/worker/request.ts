@@ -119,8 +119,9 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
   }
   // Per-isolate rates and hot client prefixes for the status page: O(1), no allocation. The hot
   // prefixes are client addresses, so they are counted by the address's hash whatever AFFINITY_KEY is.
-  countRequest(key, addressHash, response.status);
+  const status = response.status;
+  countRequest(key, addressHash, status);
   // The edge-wide view's counts (edge-traffic.ts), sent with the next refresh.
-  countEdgeRequest(attempts[attempts.length - 1]?.originId ?? null, key, addressHash, response.status, request.headers);
+  countEdgeRequest(attempts[attempts.length - 1]?.originId ?? null, key, addressHash, status, scan);
   return cookie === null ? response : withAffinityCookie(response, cookie);
 }

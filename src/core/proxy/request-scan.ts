@@ -23,6 +23,10 @@ export interface RequestScan {
   contentLength: string | null;
   transferEncoding: boolean;
   upgrade: string | null;
+  /** User-Agent, Accept-Language and Cookie: what tells apart the users behind one address (worker/edge-traffic.ts). */
+  userAgent: string | null;
+  acceptLanguage: string | null;
+  cookie: string | null;
   /** Bits of DROPPED (by index): which of the fields a forwarded request never carries are present. */
   present: number;
 }
@@ -44,19 +48,14 @@ export const HOP_BY_HOP = [
 ] as const;
 
 /**
- * Fields never forwarded as the client sent them: the hop-by-hop ones (HOP_BY_HOP), `Host` (the
- * runtime sets it from the origin URL), and `CF-Connecting-IP`, `X-Real-IP`, `X-Forwarded-Proto`
- * and `X-Forwarded-Host`, which an origin may trust and so are only ever the balancer's own
- * (FORWARD_HEADERS), or absent.
+ * Fields never forwarded as the client sent them: the hop-by-hop ones (HOP_BY_HOP), and
+ * `X-Real-IP`, `X-Forwarded-Proto` and `X-Forwarded-Host`, which an origin may trust and so are
+ * only ever the balancer's own (FORWARD_HEADERS), or absent. `Host` and `CF-Connecting-IP` are
+ * not deleted: the runtime sets Host from the origin's URL and strips CF-Connecting-IP from every
+ * subrequest itself (test/worker/worker.test.ts and test/e2e/proxy.test.ts check what the origin
+ * receives), so deleting them would be two calls into the runtime per request for nothing.
  */
-export const DROPPED = [
-  ...HOP_BY_HOP,
-  "host",
-  "cf-connecting-ip",
-  "x-real-ip",
-  "x-forwarded-proto",
-  "x-forwarded-host",
-] as const;
+export const DROPPED = [...HOP_BY_HOP, "x-real-ip", "x-forwarded-proto", "x-forwarded-host"] as const;
 
 // A Map, not an object: a field named "constructor" must find nothing.
 const BIT: ReadonlyMap<string, number> = new Map(DROPPED.map((name, i) => [name, 1 << i]));
@@ -80,6 +79,15 @@ const onField = (value: string, name: string): void => {
       return;
     case "content-length":
       scan.contentLength = value;
+      return;
+    case "user-agent":
+      scan.userAgent = value;
+      return;
+    case "accept-language":
+      scan.acceptLanguage = value;
+      return;
+    case "cookie":
+      scan.cookie = value;
       return;
     case "cf-connecting-ip":
       scan.clientIp = value;
@@ -110,6 +118,9 @@ export function scanRequest(headers: Headers): RequestScan {
     contentLength: null,
     transferEncoding: false,
     upgrade: null,
+    userAgent: null,
+    acceptLanguage: null,
+    cookie: null,
     present: 0,
   };
   into = scan;

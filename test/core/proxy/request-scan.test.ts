@@ -11,7 +11,8 @@ function referenceForward(incoming: Headers, info: ForwardInfo): Headers {
   const headers = new Headers(incoming);
   if (headers.has("transfer-encoding")) headers.delete("content-length");
   stripHopByHop(headers);
-  for (const name of ["host", "cf-connecting-ip", "x-real-ip"]) headers.delete(name);
+  // Host and CF-Connecting-IP are the runtime's to replace and strip (request-scan.ts, DROPPED).
+  for (const name of ["x-real-ip", "x-forwarded-proto", "x-forwarded-host"]) headers.delete(name);
   if (info.clientIp !== null) {
     const prior = headers.get("x-forwarded-for");
     headers.set(
@@ -37,6 +38,10 @@ const NAMES = [
   "x-a",
   "x-b",
   "cookie",
+  "user-agent",
+  "Accept-Language",
+  "host",
+  "cf-connecting-ip",
   "constructor",
   "__proto__",
 ];
@@ -67,6 +72,9 @@ describe("scanRequest", () => {
         expect(scan.clientIp).toBe(headers.get("cf-connecting-ip"));
         expect(scan.contentLength).toBe(headers.get("content-length"));
         expect(scan.upgrade).toBe(headers.get("upgrade"));
+        expect(scan.userAgent).toBe(headers.get("user-agent"));
+        expect(scan.acceptLanguage).toBe(headers.get("accept-language"));
+        expect(scan.cookie).toBe(headers.get("cookie"));
         expect(scan.transferEncoding).toBe(headers.has("transfer-encoding"));
         expect(scannedLength(scan)).toBe(declaredLength(headers));
         DROPPED.forEach((name, i) => expect((scan.present & (1 << i)) !== 0).toBe(headers.has(name)));
