@@ -160,7 +160,7 @@ describe("headers", () => {
     expect(headers.via).toBe("1.1 edge-affinity-lb");
     expect(headers["x-forwarded-for"]).toBe(ip);
     expect(headers.host).toBe(new URL(originNamed(lb, id).url).host);
-    expect(headers["cf-connecting-ip"]).toBeUndefined(); // stripped by the runtime, not by us
+    expect(headers["cf-connecting-ip"]).toBeUndefined();
   });
 
   test("a request that already carries our Via gets 508 and reaches no origin", async () => {

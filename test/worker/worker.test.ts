@@ -80,7 +80,6 @@ describe("worker", () => {
     expect(request!.headers.via).toBe("1.1 edge-affinity-lb");
     expect(request!.headers["x-secret"]).toBeUndefined();
     expect(request!.headers["keep-alive"]).toBeUndefined();
-    // Left to the runtime: workerd sets Host from the origin's URL and strips CF-Connecting-IP.
     expect(request!.headers.host).toBe(new URL(origins.find((o) => o.id === id)!.url).host);
     expect(request!.headers["cf-connecting-ip"]).toBeUndefined();
     // FORWARD_HEADERS' default adds only X-Forwarded-For and X-Forwarded-Proto besides Via.

@@ -11,8 +11,9 @@ function referenceForward(incoming: Headers, info: ForwardInfo): Headers {
   const headers = new Headers(incoming);
   if (headers.has("transfer-encoding")) headers.delete("content-length");
   stripHopByHop(headers);
-  // Host and CF-Connecting-IP are the runtime's to replace and strip (request-scan.ts, DROPPED).
-  for (const name of ["x-real-ip", "x-forwarded-proto", "x-forwarded-host"]) headers.delete(name);
+  for (const name of ["host", "cf-connecting-ip", "x-real-ip", "x-forwarded-proto", "x-forwarded-host"]) {
+    headers.delete(name);
+  }
   if (info.clientIp !== null) {
     const prior = headers.get("x-forwarded-for");
     headers.set(
