@@ -13,7 +13,10 @@
  * bench/ or --out DIR (--quick: a fresh temp dir unless --out is given).
  *
  *   node scripts/bench-worker.ts [--baseline <rev>] [--seconds 6] [--connections 50] [--warmup 2] [--rounds 8]
- *     [--quick] [--out DIR]
+ *     [--var NAME=value ...] [--quick] [--out DIR]
+ *
+ * --var: a setting for the balancer built from this tree (not the baseline's), e.g.
+ * `--var FORWARD_HEADERS=x-forwarded-for --baseline HEAD` measures what a setting costs.
  *
  * --quick: 2 rounds of 2 s after 1 s of warm-up (explicit options still win).
  */
@@ -44,8 +47,15 @@ const { values: v } = parseArgs({
     rounds: str,
     quick: { type: "boolean", default: false },
     out: { type: "string" },
+    var: { type: "string", multiple: true },
   },
 });
+const vars: Record<string, string> = {};
+for (const item of v.var ?? []) {
+  const eq = item.indexOf("=");
+  if (eq <= 0) throw new Error(`--var wants NAME=value (got ${JSON.stringify(item)})`);
+  vars[item.slice(0, eq)] = item.slice(eq + 1);
+}
 const q = v.quick;
 // --quick never writes over the committed results unless --out says so.
 const out = v.out ?? (q ? fs.mkdtempSync(path.join(os.tmpdir(), "bench-worker-quick-")) : BENCH_DIR);
@@ -70,14 +80,18 @@ try {
   log(`pinning: ${pinning.note}`);
   const origins = await startPlainOrigins();
   log(`origins: ${origins.join(", ")}`);
-  const current = await balancerOptions(root, build("current", root, tmp), origins);
+  const current = await balancerOptions(root, build("current", root, tmp), origins, vars);
   const bare = { name: "bare", options: bareOptions(tmp, origins, current.compatibilityDate) };
   const pairs: Pair[] = [
     { name: PAIRS.balancer.name, a: { name: "current", options: current }, b: bare },
     { name: PAIRS.control.name, a: bare, b: bare },
   ];
   const dirty = git("status", "--porcelain", "--", "src", "wrangler.toml") !== "";
-  const revs = [`current = ${git("rev-parse", "--short", "HEAD")}${dirty ? " + uncommitted changes" : ""}`];
+  const settings = Object.entries(vars).map(([name, value]) => `${name}=${value}`);
+  const revs = [
+    `current = ${git("rev-parse", "--short", "HEAD")}${dirty ? " + uncommitted changes" : ""}` +
+      (settings.length > 0 ? ` with ${settings.join(", ")}` : ""),
+  ];
   if (v.baseline !== undefined) {
     const { dir, rev } = checkoutBaseline(root, v.baseline, tmp);
     revs.push(`baseline = ${v.baseline} (${rev})`);

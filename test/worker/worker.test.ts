@@ -76,18 +76,17 @@ describe("worker", () => {
     const [request] = (await seen())[id]!;
     expect(request!.url).toBe("/hello?x=1");
     expect(request!.headers["x-forwarded-for"]).toBe("10.0.0.1, 203.0.113.9");
-    expect(request!.headers["x-forwarded-proto"]).toBe("https");
     expect(request!.headers.via).toBe("1.1 edge-affinity-lb");
     expect(request!.headers["x-secret"]).toBeUndefined();
     expect(request!.headers["keep-alive"]).toBeUndefined();
     expect(request!.headers.host).toBe(new URL(origins.find((o) => o.id === id)!.url).host);
     expect(request!.headers["cf-connecting-ip"]).toBeUndefined();
-    // FORWARD_HEADERS' default adds only X-Forwarded-For and X-Forwarded-Proto besides Via.
-    for (const name of ["x-real-ip", "x-forwarded-host", "forwarded", "x-lb-successor"])
+    // FORWARD_HEADERS' default adds only X-Forwarded-For besides Via.
+    for (const name of ["x-forwarded-proto", "x-real-ip", "x-forwarded-host", "forwarded", "x-lb-successor"])
       expect(request!.headers[name], name).toBeUndefined();
   });
 
-  test("FORWARD_HEADERS adds the fields it names; a client's X-Real-IP, X-Forwarded-Host and -Proto never pass", async () => {
+  test("FORWARD_HEADERS adds the fields it names; a client's X-Real-IP and X-Forwarded-Host never pass, its -Proto only when not named", async () => {
     const spoofed = { "x-real-ip": "10.6.6.6", "x-forwarded-host": "evil.example", "x-forwarded-proto": "gopher" };
     const all = "x-forwarded-for,x-forwarded-proto,x-forwarded-host,x-real-ip,forwarded,x-lb-successor";
     const full = await call("/", { ip: "203.0.113.9", headers: spoofed }, { ...(env as Env), FORWARD_HEADERS: all });
@@ -102,8 +101,10 @@ describe("worker", () => {
 
     const none = await call("/", { ip: "203.0.113.9", headers: spoofed }, { ...(env as Env), FORWARD_HEADERS: "none" });
     const bare = (await seen())[await servedBy(none)]!.at(-1);
-    for (const name of ["x-forwarded-for", "x-real-ip", "x-forwarded-host", "x-forwarded-proto", "forwarded"])
+    for (const name of ["x-forwarded-for", "x-real-ip", "x-forwarded-host", "forwarded"])
       expect(bare!.headers[name], name).toBeUndefined();
+    // Not named: passed as it came (on Cloudflare, the edge's own value).
+    expect(bare!.headers["x-forwarded-proto"]).toBe("gopher");
     expect(bare!.headers.via).toBe("1.1 edge-affinity-lb");
 
     const bad = await call("/", { ip: "203.0.113.9" }, { ...(env as Env), FORWARD_HEADERS: "x-forwarded-for,via" });

@@ -1,8 +1,10 @@
 /**
  * FORWARD_HEADERS: which fields the balancer adds to every proxied request (README "What the origin
  * receives"). Every field on the request to the origin costs workerd about 1–2 % of throughput
- * (bench/worker-parts.md, `npm run bench:parts`), so the default is the pair every framework's
- * "trust proxy" reads (the client address and the scheme); the rest are opt-in. `Via` is not in
+ * (bench/worker-parts.md, `npm run bench:parts`), so the default is the one field only the balancer
+ * can give: the client address (workerd strips CF-Connecting-IP from subrequests). The scheme is
+ * there without it: Cloudflare's edge sets X-Forwarded-Proto on every request it passes on, and the
+ * balancer forwards it as it came unless this list names it. The rest are opt-in. `Via` is not in
  * the list: it is always sent, since it is how a request that loops back through us is refused.
  */
 import type { FieldError, Result } from "../result.ts";
@@ -30,7 +32,7 @@ export interface ForwardFields {
 }
 
 /** FORWARD_HEADERS' default (the README's settings table mirrors it). */
-export const DEFAULT_FORWARD_HEADERS = "x-forwarded-for,x-forwarded-proto";
+export const DEFAULT_FORWARD_HEADERS = "x-forwarded-for";
 
 /**
  * Parses FORWARD_HEADERS: a comma-separated list (or a TOML array) of FORWARD_FIELDS, any case, or

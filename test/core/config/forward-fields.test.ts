@@ -10,8 +10,8 @@ const on = (raw: unknown) => {
 };
 
 describe("parseForwardFields (FORWARD_HEADERS)", () => {
-  test("unset or empty: X-Forwarded-For and X-Forwarded-Proto", () => {
-    for (const raw of [undefined, null, ""]) expect(on(raw)).toEqual(["forwardedFor", "proto"]);
+  test("unset or empty: X-Forwarded-For alone", () => {
+    for (const raw of [undefined, null, ""]) expect(on(raw)).toEqual(["forwardedFor"]);
   });
 
   test("a list in any case and spacing, a TOML array, every field, none", () => {

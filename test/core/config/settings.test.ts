@@ -32,7 +32,7 @@ const DEFAULTS = {
   debugHeaders: false,
   viaPseudonym: "edge-affinity-lb",
   viaResponse: false,
-  forwardFields: { forwardedFor: true, proto: true, host: false, realIp: false, forwarded: false, successor: false },
+  forwardFields: { forwardedFor: true, proto: false, host: false, realIp: false, forwarded: false, successor: false },
   statusPublic: false,
   locationCache: true,
   adminAllowLocalOrigins: false,

@@ -107,7 +107,7 @@ describe("forwardHeaders", () => {
     expect(headers.get("x-forwarded-host")).toBe("shop.example");
   });
 
-  test("adds only the fields FORWARD_HEADERS names; a client's X-Forwarded-For passes as sent, its X-Real-IP, -Proto and -Host never", () => {
+  test("adds only the fields FORWARD_HEADERS names; X-Forwarded-For and -Proto pass as they came, X-Real-IP and X-Forwarded-Host never", () => {
     const incoming = new Headers({
       "x-forwarded-for": "198.51.100.1",
       "x-real-ip": "1.2.3.4",
@@ -119,13 +119,15 @@ describe("forwardHeaders", () => {
     expect(Object.fromEntries(forwardHeaders(incoming, INFO, none))).toEqual({
       accept: "*/*",
       "x-forwarded-for": "198.51.100.1",
+      "x-forwarded-proto": "gopher",
     });
-    const defaults = { ...none, forwardedFor: true, proto: true };
+    const defaults = { ...none, forwardedFor: true };
     expect(Object.fromEntries(forwardHeaders(incoming, INFO, defaults))).toEqual({
       accept: "*/*",
       "x-forwarded-for": "198.51.100.1, 203.0.113.7",
-      "x-forwarded-proto": "https",
+      "x-forwarded-proto": "gopher",
     });
+    expect(forwardHeaders(incoming, INFO, { ...none, proto: true }).get("x-forwarded-proto")).toBe("https");
   });
 
   test("removes Host and CF-Connecting-IP", () => {
