@@ -91,14 +91,23 @@ describe("streaming and large bodies", () => {
 
 describe("the per-try timeout bounds the wait for headers only", () => {
   let lb: Balancer;
+  let rebuilt: Balancer;
   beforeAll(async () => {
     lb = await startBalancer(["t1"], { TRY_TIMEOUT_MS: "200" });
+    // VIA_RESPONSE rebuilds every response around the origin's body instead of passing it through.
+    rebuilt = await startBalancer(["t2"], { TRY_TIMEOUT_MS: "200", VIA_RESPONSE: "true" });
   });
-  afterAll(() => lb?.close());
+  afterAll(async () => {
+    await lb?.close();
+    await rebuilt?.close();
+  });
 
-  // The attempt's timer is cleared when the headers arrive; a body still streaming is NOT cut.
-  test("a body still streaming when TRY_TIMEOUT_MS has passed arrives whole", async () => {
-    const response = await exchange(lb, "/_special/stream?delay=900");
+  // The attempt's AbortSignal.timeout fires while the body streams; the body is NOT cut.
+  test.each([
+    ["passed through", () => lb],
+    ["rebuilt (VIA_RESPONSE)", () => rebuilt],
+  ])("a body still streaming when TRY_TIMEOUT_MS has passed arrives whole: %s", async (_, which) => {
+    const response = await exchange(which(), "/_special/stream?delay=900");
     expect(response.status).toBe(200);
     expect(response.error).toBeNull();
     expect(response.body.toString()).toBe("first\nlast\n");
