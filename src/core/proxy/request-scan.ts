@@ -51,7 +51,7 @@ export const HOP_BY_HOP = [
  * Fields never forwarded as the client sent them: the hop-by-hop ones (HOP_BY_HOP); `Host` and
  * `CF-Connecting-IP`, which the runtime would replace and strip itself, but deleting them first is
  * cheaper than leaving them to it (`npm run bench:worker`: ×0.964 of the bare worker with the
- * deletes against ×0.943 without, 8 rounds, control ×0.997; bench:parts ×1.086 against ×1.072); and
+ * deletes against ×0.943 without, 8 rounds, control ×0.997; bench:parts ×1.090 against ×1.070); and
  * `X-Real-IP` and `X-Forwarded-Host`, which an origin may trust and so are only ever the
  * balancer's own (FORWARD_HEADERS), or absent. (`X-Forwarded-Proto` is not among them: on
  * Cloudflare the edge sets it, and it passes as it came unless FORWARD_HEADERS names it.)
