@@ -12,16 +12,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { cleanup, tempDir } from "./lib/cleanup.ts";
-import { log } from "./lib/log.ts";
+import { cleanup } from "./lib/cleanup.ts";
 import { machineLine } from "./lib/machine.ts";
 import { table } from "./lib/markdown.ts";
 import { BENCH_DIR, writeReport } from "./lib/report.ts";
 import { quantile } from "./lib/stats.ts";
-import { pinWorkerdApart } from "./lib/taskset.ts";
 import { PARTS } from "./bench-parts/variants.ts";
 import { runPairs, type Pair } from "./bench-worker/rounds.ts";
-import { startPlainOrigins } from "./bench-worker/targets.ts";
+import { pinnedSetup } from "./bench-worker/targets.ts";
 
 const str = { type: "string" } as const;
 const { values: v } = parseArgs({
@@ -40,10 +38,7 @@ const loadAverage = os.loadavg()[0]!.toFixed(2);
 
 process.once("SIGINT", () => void cleanup().finally(() => process.exit(130)));
 try {
-  const tmp = tempDir("parts");
-  const pinning = pinWorkerdApart(tmp);
-  log(`pinning: ${pinning.note}`);
-  const origins = await startPlainOrigins();
+  const { tmp, pinning, origins } = await pinnedSetup("parts");
   const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
   const { compatibilityDate } = unstable_getMiniflareWorkerOptions(
     path.resolve(import.meta.dirname, "../wrangler.toml"),

@@ -25,17 +25,16 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { cleanup, tempDir } from "./lib/cleanup.ts";
+import { cleanup } from "./lib/cleanup.ts";
 import { log } from "./lib/log.ts";
 import { machineLine } from "./lib/machine.ts";
 import { writePartResult } from "./lib/part-result.ts";
 import { BENCH_DIR, writeReport } from "./lib/report.ts";
-import { pinWorkerdApart } from "./lib/taskset.ts";
 import type { Generator } from "./bench-worker/load.ts";
 import { PAIRS, throughputFigures, throughputReport } from "./bench-worker/report.ts";
 import { workerThroughputResult } from "./bench-worker/result.ts";
 import { runPairs, type Pair } from "./bench-worker/rounds.ts";
-import { balancerOptions, bareOptions, build, checkoutBaseline, startPlainOrigins } from "./bench-worker/targets.ts";
+import { balancerOptions, bareOptions, build, checkoutBaseline, pinnedSetup } from "./bench-worker/targets.ts";
 
 const str = { type: "string" } as const;
 const { values: v } = parseArgs({
@@ -75,10 +74,7 @@ if (Number(loadAverage) > 1) log(`warning: 1-min load average is ${loadAverage};
 
 process.once("SIGINT", () => void cleanup().finally(() => process.exit(130)));
 try {
-  const tmp = tempDir("worker");
-  const pinning = pinWorkerdApart(tmp);
-  log(`pinning: ${pinning.note}`);
-  const origins = await startPlainOrigins();
+  const { tmp, pinning, origins } = await pinnedSetup("worker");
   log(`origins: ${origins.join(", ")}`);
   const current = await balancerOptions(root, build("current", root, tmp), origins, vars);
   const bare = { name: "bare", options: bareOptions(tmp, origins, current.compatibilityDate) };

@@ -21,14 +21,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { cleanup, installExitHandlers, tempDir } from "./lib/cleanup.ts";
+import { cleanup, installExitHandlers } from "./lib/cleanup.ts";
 import { log } from "./lib/log.ts";
 import { machineLine, packageVersion } from "./lib/machine.ts";
 import { writePartResult } from "./lib/part-result.ts";
 import { BENCH_DIR, writeReport } from "./lib/report.ts";
-import { pinWorkerdApart } from "./lib/taskset.ts";
 import { summarize } from "./bench-worker/load.ts";
-import { balancerOptions, bareOptions, build, startPlainOrigins } from "./bench-worker/targets.ts";
+import { balancerOptions, bareOptions, build, pinnedSetup } from "./bench-worker/targets.ts";
 import { startDevServer } from "./profile/dev-server.ts";
 import { recordProfile } from "./profile/record.ts";
 import { profileFigures, profileReport, type ProfiledTarget } from "./profile/report.ts";
@@ -76,10 +75,7 @@ if (Number(loadAverage) > 1) log(`warning: 1-min load average is ${loadAverage};
 
 installExitHandlers();
 try {
-  const tmp = tempDir("profile");
-  const pinning = pinWorkerdApart(tmp);
-  log(`pinning: ${pinning.note}`);
-  const origins = await startPlainOrigins();
+  const { tmp, pinning, origins } = await pinnedSetup("profile");
   log(`origins: ${origins.join(", ")}`);
   const bundle = build("current", root, tmp);
   const current = await balancerOptions(root, bundle, origins);

@@ -8,13 +8,25 @@ import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { onCleanup } from "../lib/cleanup.ts";
+import { onCleanup, tempDir } from "../lib/cleanup.ts";
+import { pinWorkerdApart, type Pinning } from "../lib/taskset.ts";
 import { log } from "../lib/log.ts";
 import { quietEnv, WRANGLER_JS } from "../lib/wrangler.ts";
 
 export interface Target {
   readonly name: string;
   readonly options: object;
+}
+
+/**
+ * What every paired bench starts with: a temp dir named after it, workerd pinned apart from this
+ * process (scripts/lib/taskset.ts, logged) and the three plain origins.
+ */
+export async function pinnedSetup(label: string): Promise<{ tmp: string; pinning: Pinning; origins: string[] }> {
+  const tmp = tempDir(label);
+  const pinning = pinWorkerdApart(tmp);
+  log(`pinning: ${pinning.note}`);
+  return { tmp, pinning, origins: await startPlainOrigins() };
 }
 
 /** Three node:http origins on loopback answering "ok"; closed at cleanup. */
