@@ -87,7 +87,12 @@ describe("worker", () => {
   });
 
   test("FORWARD_HEADERS adds the fields it names; a client's X-Real-IP and X-Forwarded-Host never pass, its -Proto only when not named", async () => {
-    const spoofed = { "x-real-ip": "10.6.6.6", "x-forwarded-host": "evil.example", "x-forwarded-proto": "gopher" };
+    const spoofed = {
+      "x-real-ip": "10.6.6.6",
+      "x-forwarded-host": "evil.example",
+      "x-forwarded-proto": "gopher",
+      "x-lb-successor": "evil",
+    };
     const all = "x-forwarded-for,x-forwarded-proto,x-forwarded-host,x-real-ip,forwarded,x-lb-successor";
     const full = await call("/", { ip: "203.0.113.9", headers: spoofed }, { ...(env as Env), FORWARD_HEADERS: all });
     const primary = await servedBy(full);
@@ -101,7 +106,7 @@ describe("worker", () => {
 
     const none = await call("/", { ip: "203.0.113.9", headers: spoofed }, { ...(env as Env), FORWARD_HEADERS: "none" });
     const bare = (await seen())[await servedBy(none)]!.at(-1);
-    for (const name of ["x-forwarded-for", "x-real-ip", "x-forwarded-host", "forwarded"])
+    for (const name of ["x-forwarded-for", "x-real-ip", "x-forwarded-host", "forwarded", "x-lb-successor"])
       expect(bare!.headers[name], name).toBeUndefined();
     // Not named: passed as it came (on Cloudflare, the edge's own value).
     expect(bare!.headers["x-forwarded-proto"]).toBe("gopher");

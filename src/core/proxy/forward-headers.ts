@@ -66,7 +66,7 @@ export interface ForwardInfo {
 /**
  * Builds the headers sent to an origin: the client's fields minus hop-by-hop ones, minus `Host`
  * (the runtime sets it from the origin URL), `CF-Connecting-IP` (workerd strips it from
- * subrequests anyway) and any client-sent `X-Real-IP` or `X-Forwarded-Host`,
+ * subrequests anyway) and any client-sent `X-Real-IP`, `X-Forwarded-Host` or `X-LB-Successor`,
  * plus what `fields` (FORWARD_HEADERS) asks for: `X-Forwarded-For` (appended), `X-Real-IP`,
  * `X-Forwarded-Proto`, `X-Forwarded-Host`. The additions come after the strip, so a client's
  * `Connection` header cannot remove them. (`Forwarded`, `Via` and the successor hint are the
@@ -102,8 +102,8 @@ export function forwardScanned(
   // RFC 9112 §6.3: with Transfer-Encoding, Content-Length is wrong and must not be forwarded.
   if (scan.transferEncoding && scan.contentLength !== null) headers.delete("content-length");
   if (scan.connection !== null) stripNamed(headers, scan.connection);
-  // Host, CF-Connecting-IP, X-Real-IP and X-Forwarded-Host (values an origin may trust: only ever
-  // ours) go with the hop-by-hop fields.
+  // Host, CF-Connecting-IP, X-Real-IP, X-Forwarded-Host and X-LB-Successor (values an origin may
+  // trust: only ever ours) go with the hop-by-hop fields.
   for (let i = 0; i < DROPPED.length; i++) if ((scan.present & (1 << i)) !== 0) headers.delete(DROPPED[i]!);
   if (info.clientIp !== null) {
     if (fields.forwardedFor) {

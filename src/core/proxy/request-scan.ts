@@ -52,11 +52,18 @@ export const HOP_BY_HOP = [
  * `CF-Connecting-IP`, which the runtime would replace and strip itself, but deleting them first is
  * cheaper than leaving them to it (`npm run bench:worker`: ×0.964 of the bare worker with the
  * deletes against ×0.943 without, 8 rounds, control ×0.997; bench:parts ×1.090 against ×1.070); and
- * `X-Real-IP` and `X-Forwarded-Host`, which an origin may trust and so are only ever the
- * balancer's own (FORWARD_HEADERS), or absent. (`X-Forwarded-Proto` is not among them: on
+ * `X-Real-IP`, `X-Forwarded-Host` and `X-LB-Successor`, which an origin may trust and so are only
+ * ever the balancer's own (FORWARD_HEADERS), or absent. (`X-Forwarded-Proto` is not among them: on
  * Cloudflare the edge sets it, and it passes as it came unless FORWARD_HEADERS names it.)
  */
-export const DROPPED = [...HOP_BY_HOP, "host", "cf-connecting-ip", "x-real-ip", "x-forwarded-host"] as const;
+export const DROPPED = [
+  ...HOP_BY_HOP,
+  "host",
+  "cf-connecting-ip",
+  "x-real-ip",
+  "x-forwarded-host",
+  "x-lb-successor",
+] as const;
 
 // A Map, not an object: a field named "constructor" must find nothing.
 const BIT: ReadonlyMap<string, number> = new Map(DROPPED.map((name, i) => [name, 1 << i]));

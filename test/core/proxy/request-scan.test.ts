@@ -11,7 +11,7 @@ function referenceForward(incoming: Headers, info: ForwardInfo): Headers {
   const headers = new Headers(incoming);
   if (headers.has("transfer-encoding")) headers.delete("content-length");
   stripHopByHop(headers);
-  for (const name of ["host", "cf-connecting-ip", "x-real-ip", "x-forwarded-host"]) {
+  for (const name of ["host", "cf-connecting-ip", "x-real-ip", "x-forwarded-host", "x-lb-successor"]) {
     headers.delete(name);
   }
   if (info.clientIp !== null) {
