@@ -11,6 +11,12 @@ export function random32(seed: number): () => number {
   };
 }
 
+/** random32 scaled to [0, 1): a seeded stand-in for Math.random. */
+export function randomUnit(seed: number): () => number {
+  const next = random32(seed);
+  return () => next() / 4294967296;
+}
+
 /** A 32-bit number as a dotted IPv4 address. */
 export const ipv4Dotted = (a: number): string => `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 

@@ -42,6 +42,8 @@ function hashShort(b: Uint8Array, length: number): number {
     const x = (acc + Math.imul(b[i]!, PRIME32_5)) | 0;
     acc = Math.imul((x << 11) | (x >>> 21), PRIME32_1);
   }
+  // The spec's final mix, written out again rather than shared with hashRange: a shared helper
+  // measured 157–178 ns for key + hash + lookup against 137–147 inline (npm run ring-cost).
   acc ^= acc >>> 15;
   acc = Math.imul(acc, PRIME32_2);
   acc ^= acc >>> 13;

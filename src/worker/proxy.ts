@@ -56,8 +56,9 @@ export interface ProxyContext {
   readonly info: ForwardInfo;
   /** The request's header fields, read once (request-scan.ts). */
   readonly scan: RequestScan;
-  /** The request URL's path, as the caller read it (each URL getter is a call into the runtime). */
+  /** The request URL's path and query, as the caller read them (each URL getter is a call into the runtime). */
   readonly pathname: string;
+  readonly search: string;
   /** The routing table's epoch (a debug header). */
   readonly epoch: number;
   /** The client address's hash: its share of the retry budget is counted by it. */
@@ -101,7 +102,6 @@ export function isWebSocketUpgrade(scan: RequestScan): boolean {
  */
 export async function proxyRequest(
   request: Request,
-  url: URL,
   candidates: readonly OriginRecord[],
   context: ProxyContext,
   deps: ProxyDeps = DEFAULT_DEPS,
@@ -109,7 +109,7 @@ export async function proxyRequest(
   if (candidates.length === 0) return { response: errorResponse(503, "no healthy origin"), attempts: [] };
   const { settings } = context;
   const headers = originHeaders(request, context);
-  if (isWebSocketUpgrade(context.scan)) return proxyWebSocket(request, url, candidates[0]!, headers, context, deps);
+  if (isWebSocketUpgrade(context.scan)) return proxyWebSocket(request, candidates[0]!, headers, context, deps);
 
   recordRequest(budget, budgetSettings(settings).value, deps.now());
   const method = request.method;
@@ -118,8 +118,7 @@ export async function proxyRequest(
   const deadline = deps.now() + settings.requestDeadlineMs;
   const tries = Math.min(settings.maxAttempts, candidates.length);
   const attempts: Attempt[] = [];
-  const { pathname } = context;
-  const search = url.search;
+  const { pathname, search } = context;
 
   for (let i = 0; i < tries; i++) {
     const origin = candidates[i]!;
@@ -189,7 +188,6 @@ function originHeaders(request: Request, { info, settings, scan }: ProxyContext)
 /** An upgrade goes to the primary only: a WebSocket is a session, so it stays pinned and is never retried. */
 async function proxyWebSocket(
   request: Request,
-  url: URL,
   origin: OriginRecord,
   headers: Headers,
   context: ProxyContext,
@@ -198,7 +196,7 @@ async function proxyWebSocket(
   headers.set("upgrade", "websocket");
   let outcome: AttemptOutcome;
   try {
-    const response = await deps.fetch(targetUrl(origin.url, url.pathname, url.search), {
+    const response = await deps.fetch(targetUrl(origin.url, context.pathname, context.search), {
       method: request.method,
       headers,
       signal: AbortSignal.timeout(Math.min(context.settings.tryTimeoutMs, context.settings.requestDeadlineMs)),

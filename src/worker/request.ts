@@ -86,10 +86,11 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
       ? null
       : await placeRequest(request, cached, view, key, keyHash, candidates, settings, env);
 
-  const { response, attempts } = await proxyRequest(request, url, candidates, {
+  const { response, attempts } = await proxyRequest(request, candidates, {
     settings,
     scan,
     pathname,
+    search: url.search,
     epoch: cached.table.epoch,
     clientHash: addressHash,
     // Only for the debug header: no closure on the request path otherwise.

@@ -3,18 +3,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startOrigin, type DemoOrigin } from "../../scripts/demo-origins.ts";
 import { mapLimit, rawRequest, startBalancer, type Balancer } from "./harness.ts";
+import { randomUnit } from "../../scripts/lib/random.ts";
 
-/** A seeded PRNG (mulberry32), so every run uses the same clients. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const rand = random(20261122);
+const rand = randomUnit(20261122);
 const byte = () => Math.floor(rand() * 256);
 const hex16 = () => Math.floor(rand() * 65536).toString(16);
 

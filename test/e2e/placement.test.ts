@@ -5,6 +5,7 @@
 // and every user, the NAT's counted by cookie jar, stays on one origin.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { mapLimit, startBalancer, type Balancer } from "./harness.ts";
+import { randomUnit } from "../../scripts/lib/random.ts";
 
 const ORIGINS = ["o1", "o2", "o3", "o4", "o5"];
 const NAT = "100.64.0.1";
@@ -22,16 +23,6 @@ interface Request {
   readonly ua: string;
 }
 
-/** A seeded PRNG (mulberry32), so every run sends the same rounds. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // One round: every ordinary client once, every NAT user once, shuffled (as real traffic
 // interleaves: a round sent in blocks would show the sliding window a different mix per bucket).
 const round: Request[] = [
@@ -41,7 +32,7 @@ const round: Request[] = [
     return { user, ip: NAT, ua: `Mozilla/5.0 (${user})` };
   }),
 ];
-const rand = random(20261203);
+const rand = randomUnit(20261203);
 for (let i = round.length - 1; i > 0; i--) {
   const j = Math.floor(rand() * (i + 1));
   [round[i], round[j]] = [round[j]!, round[i]!];

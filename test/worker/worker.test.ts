@@ -112,8 +112,13 @@ describe("worker", () => {
     expect(bare!.headers["x-forwarded-proto"]).toBe("gopher");
     expect(bare!.headers.via).toBe("1.1 edge-affinity-lb");
 
+    // A bad list changes nothing: 503 misconfigured, and no origin is contacted.
+    const contacted = async () => Object.values(await seen()).reduce((n, list) => n + list.length, 0);
+    const before = await contacted();
     const bad = await call("/", { ip: "203.0.113.9" }, { ...(env as Env), FORWARD_HEADERS: "x-forwarded-for,via" });
     expect(bad.status).toBe(503);
+    expect(await bad.text()).toBe("load balancer misconfigured\n");
+    expect(await contacted()).toBe(before);
   });
 
   test("a Connection header naming no valid field does NOT fail the request", async () => {

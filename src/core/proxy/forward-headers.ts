@@ -63,6 +63,16 @@ export interface ForwardInfo {
   readonly host: string;
 }
 
+/** Every field FORWARD_HEADERS can name (the pure functions' default, as tests exercise them). */
+const ALL_FIELDS: ForwardFields = Object.freeze({
+  forwardedFor: true,
+  proto: true,
+  host: true,
+  realIp: true,
+  forwarded: true,
+  successor: true,
+});
+
 /**
  * Builds the headers sent to an origin: the client's fields minus hop-by-hop ones, minus `Host`
  * (the runtime sets it from the origin URL), `CF-Connecting-IP` (workerd strips it from
@@ -75,16 +85,6 @@ export interface ForwardInfo {
 export function forwardHeaders(incoming: Headers, info: ForwardInfo, fields: ForwardFields = ALL_FIELDS): Headers {
   return forwardScanned(incoming, scanRequest(incoming), info, fields);
 }
-
-/** Every field FORWARD_HEADERS can name (the pure functions' default, as tests exercise them). */
-export const ALL_FIELDS: ForwardFields = Object.freeze({
-  forwardedFor: true,
-  proto: true,
-  host: true,
-  realIp: true,
-  forwarded: true,
-  successor: true,
-});
 
 /**
  * `forwardHeaders` from a scan of `incoming` (request-scan.ts): a field is deleted only when the
