@@ -11,11 +11,14 @@
  * --out DIR; --quick writes to a fresh temp dir unless --out is given (never over committed results).
  *
  *   node scripts/profile.ts [--seconds 10] [--warmup 2] [--rounds 2] [--connections 50] [--interval 100]
- *     [--quick] [--out DIR]
+ *     [--baseline REV] [--quick] [--out DIR]
  *
  * --rounds N: the workers alternate (bare, balancer, balancer, bare…), each round in a fresh `wrangler
- * dev`; a worker's samples and requests are summed over its rounds. --quick: 1 round of 3 s profiled
- * after 1 s of warm-up per worker (explicit options still win).
+ * dev`; a worker's samples and requests are summed over its rounds, and each round's balancer is also
+ * read against that round's bare worker (the median and middle half of those ratios). --baseline REV:
+ * also the balancer built from that revision, in the same rounds, so a change is read against the
+ * code before it under the same conditions. --quick: 1 round of 3 s profiled after 1 s of warm-up per
+ * worker (explicit options still win).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -27,7 +30,7 @@ import { machineLine, packageVersion } from "./lib/machine.ts";
 import { writePartResult } from "./lib/part-result.ts";
 import { BENCH_DIR, writeReport } from "./lib/report.ts";
 import { summarize } from "./bench-worker/load.ts";
-import { balancerOptions, bareOptions, build, pinnedSetup } from "./bench-worker/targets.ts";
+import { balancerOptions, bareOptions, build, checkoutBaseline, pinnedSetup } from "./bench-worker/targets.ts";
 import { startDevServer } from "./profile/dev-server.ts";
 import { recordProfile } from "./profile/record.ts";
 import { profileFigures, profileReport, type ProfiledTarget } from "./profile/report.ts";
@@ -43,6 +46,7 @@ const { values: v } = parseArgs({
     connections: str,
     interval: str,
     rounds: str,
+    baseline: str,
     quick: { type: "boolean", default: false },
     out: str,
   },
@@ -110,9 +114,15 @@ try {
       vars: { ORIGINS: list },
     },
   ];
+  if (v.baseline !== undefined) {
+    const { dir, rev } = checkoutBaseline(root, v.baseline, tmp);
+    const script = build("baseline", dir, tmp);
+    const config = path.join(dir, "wrangler.toml");
+    servers.push({ name: "baseline", label: `balancer at ${rev}`, config, script, cwd: dir, vars: { ORIGINS: list } });
+  }
   // Alternating rounds (bare, balancer, balancer, bare…), each worker in a fresh wrangler dev; the
   // samples, requests and CPU of a worker's rounds are summed.
-  const recorded = new Map(servers.map((s) => [s.name, [] as Omit<ProfiledTarget, "name" | "label">[]]));
+  const recorded = new Map(servers.map((s) => [s.name, [] as Omit<ProfiledTarget, "name" | "label" | "rounds">[]]));
   for (let round = 1; round <= rounds; round++) {
     for (const s of round % 2 === 1 ? servers : [...servers].reverse()) {
       const name = rounds > 1 ? `round ${round}/${rounds} ${s.name}` : s.name;
@@ -137,6 +147,7 @@ try {
       self: mergeSelfTime(parts.map((p) => p.self)),
       workerdCpuMs: parts.reduce((sum, p) => sum + p.workerdCpuMs, 0),
       mapped: [...new Set(parts.flatMap((p) => p.mapped))],
+      rounds: parts.map((p) => ({ requests: p.load.requests, js: p.self.js })),
     };
   });
   const run = {

@@ -5,7 +5,7 @@
  */
 import { table } from "../lib/markdown.ts";
 import type { FigureTable, Goal } from "../lib/part-result.ts";
-import { quantile } from "../lib/stats.ts";
+import { quantile, spread, type Spread } from "../lib/stats.ts";
 import { PATH, summarize, type Generator, type Result } from "./load.ts";
 import type { CallCounts, PairRun } from "./rounds.ts";
 
@@ -41,19 +41,6 @@ export const PAIRS = {
   baseline: { name: "baseline vs bare", a: "baseline", b: "baseline-bare" },
 } as const;
 
-/** A ratio over the rounds: the median and the middle half (quartiles by nearest rank). */
-export interface Spread {
-  readonly median: number;
-  readonly low: number;
-  readonly high: number;
-  readonly each: readonly number[];
-}
-const spread = (each: number[]): Spread => ({
-  median: quantile(each, 0.5),
-  low: quantile(each, 0.25),
-  high: quantile(each, 0.75),
-  each,
-});
 const x = (s: Spread) => `×${s.median.toFixed(3)}`;
 const half = (s: Spread) => `${s.low.toFixed(3)}–${s.high.toFixed(3)}`;
 

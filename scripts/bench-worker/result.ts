@@ -1,7 +1,8 @@
 /** worker-throughput.json: the settings, the ratios per pair, the medians per worker and the Durable Object's calls. */
 import type { PartResult } from "../lib/part-result.ts";
 import type { Generator } from "./load.ts";
-import type { Spread, throughputFigures, ThroughputRun } from "./report.ts";
+import type { Spread } from "../lib/stats.ts";
+import type { throughputFigures, ThroughputRun } from "./report.ts";
 import type { CallCounts } from "./rounds.ts";
 
 /** A target's medians over the rounds (errors, non-2xx and requests summed), and the range of req/s. */

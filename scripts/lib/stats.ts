@@ -30,3 +30,19 @@ export const upperMedian = (values: readonly number[]): number => quantileAtFloo
 export function quantileBelow(values: readonly number[], q: number): number {
   return ascending(values)[Math.floor(q * (values.length - 1))]!;
 }
+
+/** A ratio over rounds: the median and the middle half (quartiles by nearest rank). */
+export interface Spread {
+  readonly median: number;
+  readonly low: number;
+  readonly high: number;
+  readonly each: readonly number[];
+}
+
+/** The median and middle half of `each`. */
+export const spread = (each: readonly number[]): Spread => ({
+  median: quantile(each, 0.5),
+  low: quantile(each, 0.25),
+  high: quantile(each, 0.75),
+  each,
+});

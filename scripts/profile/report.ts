@@ -4,6 +4,7 @@
  * file and by function, each from the samples counted.
  */
 import { table, textTable } from "../lib/markdown.ts";
+import { spread, type Spread } from "../lib/stats.ts";
 import type { FigureTable, Goal } from "../lib/part-result.ts";
 import type { Result } from "../bench-worker/load.ts";
 import { WORKERS_STANDARD, workersCost } from "./pricing.ts";
@@ -20,6 +21,8 @@ export interface ProfiledTarget {
   readonly workerdCpuMs: number;
   /** The scripts whose source map was read. */
   readonly mapped: readonly string[];
+  /** Each round's requests and JS samples, in round order. */
+  readonly rounds: readonly { readonly requests: number; readonly js: number }[];
 }
 
 export interface ProfileRun {
@@ -102,6 +105,33 @@ export function profileFigures(run: ProfileRun) {
     rows: costRows,
   };
   const ratio = lb / bare;
+  // Each round's balancer against the same round's bare worker: the machine's drift between rounds
+  // moves both, so the spread of these says how far the summed ratio can be trusted.
+  const bareTarget = run.targets.find((t) => t.name === "bare");
+  const perRound = (t: ProfiledTarget | undefined): Spread | null =>
+    t === undefined || bareTarget === undefined
+      ? null
+      : spread(
+          t.rounds.map((r, i) => {
+            const b = bareTarget.rounds[i]!;
+            return r.js / r.requests / (b.js / b.requests);
+          }),
+        );
+  const rounds = new Map(
+    run.targets.filter((t) => t.name !== "bare").map((t) => [t.name, { label: t.label, spread: perRound(t)! }]),
+  );
+  const roundsTable: FigureTable = {
+    title: "Each round's balancer against the same round's bare worker (µs JS per request over µs JS per request)",
+    head: ["worker", "summed over the rounds", "median of the rounds", "middle half", "each round"],
+    rows: [...rounds].map(([name, { label, spread: r }]) => [
+      label,
+      `×${(cpu.get(name)! / bare).toFixed(2)}`,
+      `×${r.median.toFixed(2)}`,
+      `${r.low.toFixed(2)}–${r.high.toFixed(2)}`,
+      r.each.map((e) => e.toFixed(2)).join(", "),
+    ]),
+  };
+  const current = rounds.get("current")?.spread;
   // Priced again on the isolate's thread time: JS plus workerd's C++ outside any JS frame.
   const withCpp = run.targets.map((t) => {
     const us = perRequest(t.self.js + t.self.program, run, t);
@@ -134,7 +164,6 @@ export function profileFigures(run: ProfileRun) {
     };
   };
   const balancer = run.targets.find((t) => t.name === "current");
-  const bareTarget = run.targets.find((t) => t.name === "bare");
   const detailTables = [balancer, bareTarget].filter((t) => t !== undefined).flatMap((t) => [byFile(t), byFunction(t)]);
   const goals: Goal[] = [
     {
@@ -142,17 +171,21 @@ export function profileFigures(run: ProfileRun) {
       met: ratio <= 1.2,
       detail:
         `×${ratio.toFixed(2)}: ${lb.toFixed(1)} vs ${bare.toFixed(1)} µs of JavaScript per request ` +
-        `(+${(lb - bare).toFixed(1)} µs); at ${PRICED_RPS.toLocaleString("en")} req/s that adds ` +
+        `(+${(lb - bare).toFixed(1)} µs)` +
+        (current === undefined || run.rounds < 2
+          ? ""
+          : `; rounds ×${current.median.toFixed(2)}, middle half ${current.low.toFixed(2)}–${current.high.toFixed(2)}`) +
+        `; at ${PRICED_RPS.toLocaleString("en")} req/s that adds ` +
         `${usd(added)} of CPU per month to ${usd(bareCost.cpuUsdPerMonth + bareCost.requestsUsdPerMonth)} ` +
         `(${pct(added / (bareCost.cpuUsdPerMonth + bareCost.requestsUsdPerMonth))} of the bill)`,
     },
   ];
-  return { cpu, ratio, added, withCpp, cpuTable, costTable, detailTables, goals };
+  return { cpu, ratio, rounds, added, withCpp, cpuTable, roundsTable, costTable, detailTables, goals };
 }
 
 /** The report's Markdown, before formatting. */
 export function profileReport(run: ProfileRun, figures: ReturnType<typeof profileFigures>): string {
-  const { cpuTable, costTable, detailTables, goals } = figures;
+  const { cpuTable, roundsTable, costTable, detailTables, goals } = figures;
   const mapped = run.targets
     .map(
       (t) =>
@@ -163,7 +196,11 @@ export function profileReport(run: ProfileRun, figures: ReturnType<typeof profil
   const text = [
     `Machine: ${run.machine}; wrangler ${run.wrangler} (workerd ${run.workerd}). Each worker under ` +
       "`wrangler dev --no-bundle --inspector-port` (the balancer built by `wrangler deploy --dry-run` from this " +
-      "tree; the bare worker is bench:worker's pass-through), one after the other, in front of the same 3 " +
+      "tree; the bare worker is bench:worker's pass-through" +
+      (run.targets.some((t) => t.name === "baseline")
+        ? `; ${run.targets.find((t) => t.name === "baseline")!.label}, built the same way, beside them`
+        : "") +
+      "), one after the other, in front of the same 3 " +
       `node:http origins. Load: ${run.generatorLabel}, ${run.connections} connections, ${run.warmup} s warm-up, ` +
       `then ${run.seconds} s profiled, GET /bench from a fresh random CF-Connecting-IP per request; ` +
       `${run.rounds} round${run.rounds > 1 ? "s in alternating order, each in a fresh `wrangler dev`, samples and requests summed per worker" : ""}. ` +
@@ -184,6 +221,7 @@ export function profileReport(run: ProfileRun, figures: ReturnType<typeof profil
     ...show(cpuTable),
     `Balancer / bare: ×${figures.ratio.toFixed(2)} the JavaScript CPU per request.`,
     "",
+    ...(run.rounds > 1 ? show(roundsTable) : []),
     ...show(costTable),
     `The balancer's extra CPU at that rate: ${usd(figures.added)} per month. Priced on the isolate's thread ` +
       `time instead (JS + workerd's C++ outside any JS frame): ${figures.withCpp.join("; ")} of CPU per month.`,

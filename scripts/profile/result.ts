@@ -20,6 +20,13 @@ export interface WorkerProfileResult extends PartResult {
   >;
   /** The balancer's µs per request over the bare worker's. */
   readonly ratio: number;
+  /** Per balancer ("current", "baseline"): each round's ratio to that round's bare worker, median and middle half. */
+  readonly roundRatios: Readonly<
+    Record<
+      string,
+      { readonly median: number; readonly low: number; readonly high: number; readonly each: readonly number[] }
+    >
+  >;
 }
 
 export function workerProfileResult(run: ProfileRun, figures: ReturnType<typeof profileFigures>): WorkerProfileResult {
@@ -37,6 +44,12 @@ export function workerProfileResult(run: ProfileRun, figures: ReturnType<typeof 
       ]),
     ),
     ratio: figures.ratio,
-    tables: [figures.cpuTable, figures.costTable, ...figures.detailTables],
+    roundRatios: Object.fromEntries([...figures.rounds].map(([name, r]) => [name, r.spread])),
+    tables: [
+      figures.cpuTable,
+      ...(rounds > 1 ? [figures.roundsTable] : []),
+      figures.costTable,
+      ...figures.detailTables,
+    ],
   };
 }
