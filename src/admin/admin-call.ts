@@ -24,6 +24,6 @@ export function flagQuery(value: string | undefined): boolean | null {
 /** After an applied change: this isolate fetches the new epoch now. */
 export function refreshAfterChange(c: Context<AppEnv>, epoch: number): void {
   const { settings } = c.env.status;
-  const location = locationFor(new URL(c.req.url), settings, c.env.env);
+  const location = locationFor(new URL(c.req.url).origin, settings, c.env.env);
   refreshSoon(c.env.env, settings, c.executionCtx as ExecutionContext, epoch, location);
 }

@@ -45,7 +45,8 @@ export function judgeAttempt(outcome: AttemptOutcome): boolean | null {
 
 /** Counts the attempts of one proxied request; `clientHash` is the client address's hash. */
 export function recordAttempts(attempts: readonly Attempt[], clientHash: number): void {
-  for (const { originId, outcome } of attempts) {
+  for (let i = 0; i < attempts.length; i++) {
+    const { originId, outcome } = attempts[i]!;
     const verdict = judgeAttempt(outcome);
     if (verdict === null) continue;
     let counts = pending.get(originId);

@@ -74,20 +74,20 @@ export function locationCache(
 let memo: { origin: string; settings: Settings; location: LocationCache | null } | null = null;
 
 /**
- * `locationCache` for a request URL's origin under these settings and this deployment's ring
- * object, kept while they stay the same.
+ * `locationCache` for a request URL's origin (URL.origin: `scheme://host[:port]`) under these
+ * settings and this deployment's ring object, kept while they stay the same.
  */
-export function locationFor(url: URL, settings: Settings, env: Env): LocationCache | null {
-  if (memo === null || memo.origin !== url.origin || memo.settings !== settings) {
+export function locationFor(origin: string, settings: Settings, env: Env): LocationCache | null {
+  if (memo === null || memo.origin !== origin || memo.settings !== settings) {
     const deployment = env.RING.idFromName(RING_OBJECT_NAME).toString();
     const location = locationCache(
-      url.origin,
+      origin,
       settings.lbPrefix,
       settings.snapshotTtlMs,
       settings.locationCache,
       deployment,
     );
-    memo = { origin: url.origin, settings, location };
+    memo = { origin, settings, location };
   }
   return memo.location;
 }

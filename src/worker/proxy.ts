@@ -63,6 +63,8 @@ export interface ProxyContext {
   readonly epoch: number;
   /** The client address's hash: its share of the retry budget is counted by it. */
   readonly clientHash: number;
+  /** When the request path read the clock (ms since the Unix epoch); `deps.now()` when absent. */
+  readonly startedAt?: number;
   /** The pool an origin belongs to (a debug header; "" is the catch-all pool). */
   readonly poolOf?: (originId: string) => string;
 }
@@ -111,18 +113,24 @@ export async function proxyRequest(
   const headers = originHeaders(request, context);
   if (isWebSocketUpgrade(context.scan)) return proxyWebSocket(request, candidates[0]!, headers, context, deps);
 
-  recordRequest(budget, budgetSettings(settings).value, deps.now());
+  // Each clock reading is a call into the runtime: the caller's is used until something is awaited.
+  let now = context.startedAt ?? deps.now();
+  recordRequest(budget, budgetSettings(settings).value, now);
   const method = request.method;
   const body = prepareBody(request, method, settings, context.scan);
-  const payload = body.buffered === null ? body.stream : await body.buffered;
-  const deadline = deps.now() + settings.requestDeadlineMs;
+  let payload: ReadableStream | ArrayBuffer | null = body.stream;
+  if (body.buffered !== null) {
+    payload = await body.buffered;
+    now = deps.now();
+  }
+  const deadline = now + settings.requestDeadlineMs;
   const tries = Math.min(settings.maxAttempts, candidates.length);
   const attempts: Attempt[] = [];
   const { pathname, search } = context;
 
   for (let i = 0; i < tries; i++) {
     const origin = candidates[i]!;
-    const remaining = deadline - deps.now();
+    const remaining = i === 0 ? settings.requestDeadlineMs : deadline - deps.now();
     if (remaining <= 0) break;
     if (settings.forwardFields.successor) {
       const successor = candidates[i + 1];

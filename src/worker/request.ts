@@ -12,6 +12,7 @@ import { poolOf, type OriginRecord } from "../core/model.ts";
 import { hasVia } from "../core/proxy/forwarded.ts";
 import { checkScanned } from "../core/proxy/request-limits.ts";
 import { scanRequest } from "../core/proxy/request-scan.ts";
+import { originHost, splitRequestUrl } from "../core/proxy/request-url.ts";
 import { pickOrigins } from "../core/routing/pick-origins.ts";
 import type { ClientLocation } from "../core/routing/steering.ts";
 import { countEdgeRequest } from "./edge-traffic.ts";
@@ -31,20 +32,20 @@ let walk = new Uint32Array(3);
 // What `tableLocation` reads: set just before heldTable and currentTable are called, which ask
 // their `location` synchronously (before any await) when they start a refresh, so one function
 // made once serves every request instead of a closure per request.
-let locatingUrl: URL | null = null;
+let locatingOrigin: string | null = null;
 let locatingSettings: Settings | null = null;
 let locatingEnv: Env | null = null;
 const tableLocation = (): LocationCache | null =>
-  locatingUrl === null ? null : locationFor(locatingUrl, locatingSettings!, locatingEnv!);
+  locatingOrigin === null ? null : locationFor(locatingOrigin, locatingSettings!, locatingEnv!);
 
 /** Routes one request with valid settings: answers it under the reserved prefix, else proxies it. */
 export async function route(request: Request, env: Env, ctx: ExecutionContext, settings: Settings): Promise<Response> {
   const href = request.url;
-  const url = new URL(href);
-  // Each URL getter is a call into the runtime: the path is read once.
+  // Cut from the serialized URL, not parsed again (request-url.ts says why that is safe).
+  const url = splitRequestUrl(href);
   const pathname = url.pathname;
   if (isReservedPath(pathname, settings.lbPrefix)) {
-    const table = () => currentTable(env, settings, ctx, () => locationFor(url, settings, env));
+    const table = () => currentTable(env, settings, ctx, () => locationFor(url.origin, settings, env));
     return handleReserved(request, env, ctx, { settings, table, now: Date.now });
   }
   // Every header field read once: the checks below, the client address, what is forwarded.
@@ -54,20 +55,23 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
   if (hasVia(scan.via, settings.viaPseudonym)) return errorResponse(508, "loop detected");
   const refused = checkScanned(href, scan, settings);
   if (refused !== null) return errorResponse(refused.status, refused.message);
-  locatingUrl = url;
+  locatingOrigin = url.origin;
   locatingSettings = settings;
   locatingEnv = env;
+  // The clock is read twice per request, here and once the answer is in: each reading is a call
+  // into the runtime, and in workerd time stands still while JavaScript runs between two awaits.
+  const now = Date.now();
   // Held (every request but a cold isolate's first): no promise and no await.
-  const held = heldTable(env, settings, ctx, tableLocation);
+  const held = heldTable(env, settings, ctx, tableLocation, undefined, undefined, now);
   const pending = held === null ? currentTable(env, settings, ctx, tableLocation) : null;
-  locatingUrl = locatingSettings = locatingEnv = null;
+  locatingOrigin = locatingSettings = locatingEnv = null;
   const cached = pending === null ? held : await pending;
   if (cached === null) return errorResponse(503, "no origins configured");
 
   const header = scan.clientIp;
   const key = clientKey(header, settings);
   if (walk.length !== settings.maxAttempts) walk = new Uint32Array(settings.maxAttempts);
-  const view = viewAt(cached.table, settings, Date.now());
+  const view = viewAt(cached.table, settings, pending === null ? now : Date.now());
   // AFFINITY_KEY: a header, cookie or path key when configured and present, else the address.
   const sourced = settings.affinity.kind === "ip" ? null : sourceKeyHash(settings.affinity, request.headers, pathname);
   const keyHash = sourced ?? xxh32(key.bytes);
@@ -93,6 +97,8 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
     search: url.search,
     epoch: cached.table.epoch,
     clientHash: addressHash,
+    // Read again only after an await: a cold isolate's first request (its table) or a placement.
+    startedAt: pending === null && cached.placements.size === 0 ? now : Date.now(),
     // Only for the debug header: no closure on the request path otherwise.
     poolOf: settings.debugHeaders
       ? (id: string) => poolOf(candidates.find((origin) => origin.id === id)?.region ?? null, cached.table.regionIds)
@@ -100,17 +106,18 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
     info: {
       // A parsed address is safe to forward as the client sent it; a malformed one is not forwarded.
       clientIp: key.kind === "fallback" ? null : header!.trim(),
-      // The scheme of a serialized URL ends at its first ":" (url.protocol would be one more call).
+      // The scheme of a serialized URL ends at its first ":".
       proto: href.slice(0, href.indexOf(":")),
       // Only X-Forwarded-Host and Forwarded carry it: not read otherwise (a call into the runtime).
-      host: settings.forwardFields.host || settings.forwardFields.forwarded ? url.host : "",
+      host: settings.forwardFields.host || settings.forwardFields.forwarded ? originHost(url.origin) : "",
     },
   });
+  const end = Date.now();
   if (attempts.length > 0) {
     recordAttempts(attempts, addressHash);
     // The hooks are built only when a report is due (rarely: after failures, once per interval).
-    if (reportDue(settings)) {
-      const location = () => locationFor(url, settings, env);
+    if (reportDue(settings, end)) {
+      const location = () => locationFor(url.origin, settings, env);
       flushReports(env, settings, ctx, {
         onAnswer: (answer) => adoptReportAnswer(env, settings, ctx, answer, location()),
         known: knownEpochs,
@@ -121,8 +128,8 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
   // Per-isolate rates and hot client prefixes for the status page: O(1), no allocation. The hot
   // prefixes are client addresses, so they are counted by the address's hash whatever AFFINITY_KEY is.
   const status = response.status;
-  countRequest(key, addressHash, status);
+  countRequest(key, addressHash, status, end);
   // The edge-wide view's counts (edge-traffic.ts), sent with the next refresh.
-  countEdgeRequest(attempts[attempts.length - 1]?.originId ?? null, key, addressHash, status, scan);
+  countEdgeRequest(attempts[attempts.length - 1]?.originId ?? null, key, addressHash, status, scan, end);
   return cookie === null ? response : withAffinityCookie(response, cookie);
 }

@@ -83,9 +83,11 @@ export function heldTable(
   location: () => LocationCache | null = NO_LOCATION,
   now: () => number = Date.now,
   read: SnapshotReader = readFromObject,
+  // The caller's reading of the clock, when it has one (each reading is a call into the runtime).
+  at: number = now(),
 ): CachedTable | null {
   const held = state.current;
-  if (held !== null && now() - state.checkedAt >= settings.snapshotTtlMs && state.inflight === null) {
+  if (held !== null && at - state.checkedAt >= settings.snapshotTtlMs && state.inflight === null) {
     ctx.waitUntil(refresh({ env, settings, ctx, now, read, location: location(), fresh: false }));
   }
   return held;

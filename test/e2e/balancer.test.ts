@@ -193,4 +193,38 @@ describe("never an open proxy", () => {
     const reached = lb.origins.flatMap((o) => o.seen.map((r) => r.url));
     expect(reached).toHaveLength(targets.length);
   });
+
+  // The request path cuts the path and query from request.url (core/proxy/request-url.ts) instead
+  // of parsing it again: this holds only while the runtime normalizes request.url as the URL
+  // standard does, which these raw request lines check.
+  test("the path and query reach the origin as the URL standard normalizes them; the reserved prefix is matched after", async () => {
+    const targets = [
+      "/a/../b",
+      "/a/./b/",
+      "/%2e%2e/x",
+      "/a/%2E/b",
+      "/\\back\\slash",
+      "/%41%zz%",
+      "/a;b=c",
+      "/caf%C3%A9",
+      "/q?a=1?b=2",
+      "/q?",
+      "/?x=%20#frag",
+      "/p#f?not-a-query",
+      "/__lb/../after-prefix",
+      "/x/__lb/status",
+    ];
+    const seen = () => lb.origins.flatMap((o) => o.seen.map((r) => r.url));
+    for (const target of targets) {
+      const before = seen().length;
+      expect(await rawRequest(lb.url, target)).toBe(200);
+      // Concatenated, not resolved: a request target is never a relative reference ("/\\x" is a path).
+      const url = new URL(`http://example.com${target}`);
+      expect(seen().slice(before)).toEqual([url.pathname + url.search]);
+    }
+    // A dot segment that leads into the reserved prefix is answered by the balancer, not proxied.
+    const before = seen().length;
+    expect(await rawRequest(lb.url, "/x/../__lb/status")).not.toBe(0);
+    expect(seen()).toHaveLength(before);
+  });
 });
