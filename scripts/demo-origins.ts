@@ -211,6 +211,10 @@ export async function startOrigin(id: string, options: OriginOptions = {}): Prom
           "x-end-to-end": "kept",
         });
         return void res.end("hop\n");
+      case "/_special/proxy-auth":
+        // What a proxy in front of the origin would answer: it asks for credentials to itself.
+        res.writeHead(407, { ...headers, "proxy-authenticate": 'Basic realm="origin-side proxy"' });
+        return void res.end("proxy auth\n");
       case "/_special/204":
         return void res.writeHead(204, headers).end();
       case "/_special/304":

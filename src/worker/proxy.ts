@@ -242,7 +242,7 @@ function clientResponse(
     !settings.viaResponse &&
     !settings.debugHeaders &&
     !(bodyless && response.body !== null) &&
-    !responseNeedsStrip(fromOrigin)
+    !responseNeedsStrip(fromOrigin, status)
   )
     return response;
   const headers = responseHeaders(fromOrigin);

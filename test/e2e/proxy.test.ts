@@ -204,6 +204,11 @@ describe("headers", () => {
     expect(hop.headers["x-end-to-end"]).toBe("kept");
     for (const name of ["x-hop", "proxy-authenticate", "proxy-connection", "keep-alive"])
       expect(hop.headers[name]).toBeUndefined();
+    // A 407's Proxy-Authenticate is the origin side's proxy asking: never passed to the client.
+    const auth = await exchange(lb, "/_special/proxy-auth");
+    expect(auth.status).toBe(407);
+    expect(auth.body.toString()).toBe("proxy auth\n");
+    expect(auth.headers["proxy-authenticate"]).toBeUndefined();
 
     const gz = await exchange(lb, "/_special/gzip", { headers: { "accept-encoding": "gzip" } });
     expect(gz.headers["content-encoding"]).toBe("gzip");
