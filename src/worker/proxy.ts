@@ -38,9 +38,10 @@ export interface Attempt {
   readonly outcome: AttemptOutcome;
 }
 
-/** The response for the client and the attempts behind it. */
+/** The response for the client, its status (read once: each getter is a call into the runtime) and the attempts behind it. */
 export interface ProxyResult {
   readonly response: Response;
+  readonly status: number;
   readonly attempts: readonly Attempt[];
 }
 
@@ -54,6 +55,8 @@ export interface ProxyDeps {
 export interface ProxyContext {
   readonly settings: Settings;
   readonly info: ForwardInfo;
+  /** The request's headers, as the caller got them (request.headers is a call into the runtime). */
+  readonly headers: Headers;
   /** The request's header fields, read once (request-scan.ts). */
   readonly scan: RequestScan;
   /** The request URL's path and query, as the caller read them (each URL getter is a call into the runtime). */
@@ -108,9 +111,9 @@ export async function proxyRequest(
   context: ProxyContext,
   deps: ProxyDeps = DEFAULT_DEPS,
 ): Promise<ProxyResult> {
-  if (candidates.length === 0) return { response: errorResponse(503, "no healthy origin"), attempts: [] };
+  if (candidates.length === 0) return failed(503, "no healthy origin", []);
   const { settings } = context;
-  const headers = originHeaders(request, context);
+  const headers = originHeaders(context);
   if (isWebSocketUpgrade(context.scan)) return proxyWebSocket(request, candidates[0]!, headers, context, deps);
 
   // Each clock reading is a call into the runtime: the caller's is used until something is awaited.
@@ -142,6 +145,7 @@ export async function proxyRequest(
     // (test/e2e/proxy.test.ts: "a body still streaming when TRY_TIMEOUT_MS has passed arrives whole").
     const signal = AbortSignal.timeout(Math.min(settings.tryTimeoutMs, remaining));
     let response: Response | null = null;
+    let status = 0;
     let outcome: AttemptOutcome;
     try {
       response = await deps.fetch(targetUrl(origin.url, pathname, search), {
@@ -151,33 +155,40 @@ export async function proxyRequest(
         redirect: "manual",
         signal,
       });
-      outcome = { kind: "response", status: response.status };
+      status = response.status;
+      outcome = { kind: "response", status };
     } catch {
       outcome = signal.aborted ? { kind: "timeout" } : { kind: "network-error" };
     }
     attempts.push({ originId: origin.id, outcome });
     if (body.exceeded()) {
       await response?.body?.cancel().catch(() => undefined);
-      return { response: errorResponse(413, "request body too large"), attempts };
+      return failed(413, "request body too large", attempts);
     }
     // The budget is asked last, so a refused retry hands the client this attempt's own answer.
     const retry =
       i < tries - 1 &&
       shouldRetry(method, outcome, body.replayable) &&
       acquireRetry(settings, context.clientHash, deps.now());
-    if (response !== null && !retry) return { response: clientResponse(response, method, context, attempts), attempts };
+    if (response !== null && !retry)
+      return { response: clientResponse(response, status, method, context, attempts), status, attempts };
     if (!retry) break;
     // Free the connection before the next attempt (at most six per request are open at once).
     await response?.body?.cancel().catch(() => undefined);
   }
   const last = attempts[attempts.length - 1];
   const timedOut = last === undefined || last.outcome.kind === "timeout";
-  return { response: errorResponse(timedOut ? 504 : 502, timedOut ? "origin timed out" : "origin failed"), attempts };
+  return failed(timedOut ? 504 : 502, timedOut ? "origin timed out" : "origin failed", attempts);
+}
+
+/** The balancer's own short answer, and the attempts that led to it. */
+function failed(status: 413 | 502 | 503 | 504, text: string, attempts: readonly Attempt[]): ProxyResult {
+  return { response: errorResponse(status, text), status, attempts };
 }
 
 /** The request headers every attempt sends (the successor hint is set per attempt). */
-function originHeaders(request: Request, { info, settings, scan }: ProxyContext): Headers {
-  const headers = forwardScanned(request.headers, scan, info, settings.forwardFields);
+function originHeaders({ info, settings, scan, headers: incoming }: ProxyContext): Headers {
+  const headers = forwardScanned(incoming, scan, info, settings.forwardFields);
   // Appended to what survived the hop-by-hop strip (a client's Connection may name these fields,
   // RFC 9110 §7.6.1: only then are they read again) and set after it, so our own entries are never removed.
   const stripped = scan.connection !== null;
@@ -209,29 +220,30 @@ async function proxyWebSocket(
       headers,
       signal: AbortSignal.timeout(Math.min(context.settings.tryTimeoutMs, context.settings.requestDeadlineMs)),
     });
-    outcome = { kind: "response", status: response.status };
+    const status = response.status;
+    outcome = { kind: "response", status };
     const attempts = [{ originId: origin.id, outcome }];
     if (response.webSocket !== null) {
-      return { response: new Response(null, { status: 101, webSocket: response.webSocket }), attempts };
+      return { response: new Response(null, { status: 101, webSocket: response.webSocket }), status: 101, attempts };
     }
-    return { response: clientResponse(response, request.method, context, attempts), attempts };
+    return { response: clientResponse(response, status, request.method, context, attempts), status, attempts };
   } catch (error) {
     outcome = error instanceof Error && error.name === "TimeoutError" ? { kind: "timeout" } : { kind: "network-error" };
     const attempts = [{ originId: origin.id, outcome }];
     const timedOut = outcome.kind === "timeout";
-    return { response: errorResponse(timedOut ? 504 : 502, timedOut ? "origin timed out" : "origin failed"), attempts };
+    return failed(timedOut ? 504 : 502, timedOut ? "origin timed out" : "origin failed", attempts);
   }
 }
 
 function clientResponse(
   response: Response,
+  status: number,
   method: string,
   context: ProxyContext,
   attempts: readonly Attempt[],
 ): Response {
   const { settings } = context;
   // RFC 9110 §6.4.1: HEAD, 204 and 304 carry no content.
-  const status = response.status;
   const bodyless = method === "HEAD" || status === 204 || status === 304;
   const fromOrigin = response.headers;
   // Passed through as the origin sent it when nothing in it must change: rebuilding a response

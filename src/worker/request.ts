@@ -49,7 +49,9 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
     return handleReserved(request, env, ctx, { settings, table, now: Date.now });
   }
   // Every header field read once: the checks below, the client address, what is forwarded.
-  const scan = scanRequest(request.headers);
+  // Each Request getter is a call into the runtime: the headers are read once.
+  const headers = request.headers;
+  const scan = scanRequest(headers);
   // Our own name in Via means this request already passed through us: a loop (508 Loop Detected,
   // RFC 5842 §7.2). Checked before anything is contacted, like the limits.
   if (hasVia(scan.via, settings.viaPseudonym)) return errorResponse(508, "loop detected");
@@ -73,7 +75,7 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
   if (walk.length !== settings.maxAttempts) walk = new Uint32Array(settings.maxAttempts);
   const view = viewAt(cached.table, settings, pending === null ? now : Date.now());
   // AFFINITY_KEY: a header, cookie or path key when configured and present, else the address.
-  const sourced = settings.affinity.kind === "ip" ? null : sourceKeyHash(settings.affinity, request.headers, pathname);
+  const sourced = settings.affinity.kind === "ip" ? null : sourceKeyHash(settings.affinity, headers, pathname);
   const keyHash = sourced ?? xxh32(key.bytes);
   // Who the client is, for its share of the retry budget, passive health and the hot prefixes:
   // always its address, since a header or cookie key (AFFINITY_KEY) is the client's to vary.
@@ -90,8 +92,9 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
       ? null
       : await placeRequest(request, cached, view, key, keyHash, candidates, settings, env);
 
-  const { response, attempts } = await proxyRequest(request, candidates, {
+  const { response, status, attempts } = await proxyRequest(request, candidates, {
     settings,
+    headers,
     scan,
     pathname,
     search: url.search,
@@ -127,7 +130,6 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
   }
   // Per-isolate rates and hot client prefixes for the status page: O(1), no allocation. The hot
   // prefixes are client addresses, so they are counted by the address's hash whatever AFFINITY_KEY is.
-  const status = response.status;
   countRequest(key, addressHash, status, end);
   // The edge-wide view's counts (edge-traffic.ts), sent with the next refresh.
   countEdgeRequest(attempts[attempts.length - 1]?.originId ?? null, key, addressHash, status, scan, end);
