@@ -51,7 +51,8 @@ const DROPPED_BY_RUNTIME: ReadonlySet<string> = new Set([
 export function responseNeedsStrip(headers: Headers, status: number): boolean {
   if (status === 407 && headers.has("proxy-authenticate")) return true;
   const connection = headers.get("connection");
-  if (connection === null) return false;
+  // What nearly every origin sends: nothing to split.
+  if (connection === null || connection === "keep-alive" || connection === "close") return false;
   for (const token of connection.split(",")) {
     const name = token.trim().toLowerCase();
     if (!DROPPED_BY_RUNTIME.has(name) && FIELD_NAME.test(name) && headers.has(name)) return true;
