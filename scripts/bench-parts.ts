@@ -55,8 +55,12 @@ try {
   ];
   const { runs } = await runPairs(pairs, { rounds, seconds, warmup, connections, generator: "node:http", tmp });
   const rows = pairs.map((pair) => {
-    const ratios = runs.filter((r) => r.pair === pair.name).map((r) => r.a.rps / r.b.rps);
+    const mine = runs.filter((r) => r.pair === pair.name);
+    const ratios = mine.map((r) => r.a.rps / r.b.rps);
     const [median, low, high] = [0.5, 0.25, 0.75].map((q) => quantile(ratios, q)) as [number, number, number];
+    // The tail too: a part can cost little throughput and still lengthen the slowest requests.
+    const tails = mine.map((r) => r.a.p99 / r.b.p99);
+    const [p99, p99Low, p99High] = [0.5, 0.25, 0.75].map((q) => quantile(tails, q)) as [number, number, number];
     const what =
       pair.name === "control" ? "the bare worker against itself" : PARTS.find((p) => p.name === pair.name)!.what;
     return [
@@ -65,6 +69,8 @@ try {
       `×${median.toFixed(3)}`,
       `${low.toFixed(3)}–${high.toFixed(3)}`,
       `${((1 - median) * 100).toFixed(1)} %`,
+      `×${p99.toFixed(3)}`,
+      `${p99Low.toFixed(3)}–${p99High.toFixed(3)}`,
     ];
   });
   const text = [
@@ -76,7 +82,18 @@ try {
       `CF-Connecting-IP). Pinning: ${pinning.note}. 1-min load average at start: ${loadAverage}. ` +
       `Command: \`node scripts/bench-parts.ts ${process.argv.slice(2).join(" ")}\`. ${new Date().toISOString()}`,
     "",
-    table(["variant", "adds to the bare worker", "req/s vs bare", "middle half", "throughput lost"], rows),
+    table(
+      [
+        "variant",
+        "adds to the bare worker",
+        "req/s vs bare",
+        "middle half",
+        "throughput lost",
+        "p99 vs bare",
+        "middle half",
+      ],
+      rows,
+    ),
     "",
     "The control's distance from ×1 is what this machine cannot resolve. The variants' code is in " +
       "scripts/bench-parts/variants.ts.",

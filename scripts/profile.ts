@@ -10,7 +10,7 @@
  * not a test. Writes worker-profile.md and worker-profile.json (for `npm run bench`) to bench/ or
  * --out DIR; --quick writes to a fresh temp dir unless --out is given (never over committed results).
  *
- *   node scripts/profile.ts [--seconds 10] [--warmup 2] [--rounds 2] [--connections 50] [--interval 100]
+ *   node scripts/profile.ts [--seconds 10] [--warmup 2] [--rounds 6] [--connections 50] [--interval 100]
  *     [--baseline REV] [--quick] [--out DIR]
  *
  * --rounds N: the workers alternate (bare, balancer, balancer, bare…), each round in a fresh `wrangler
@@ -57,7 +57,7 @@ const numbers = [
   v.warmup ?? (q ? 1 : 2),
   v.connections ?? 50,
   v.interval ?? 100,
-  v.rounds ?? (q ? 1 : 2),
+  v.rounds ?? (q ? 1 : 6),
 ];
 const [seconds, warmup, connections, intervalUs, rounds] = numbers.map(Number) as [
   number,

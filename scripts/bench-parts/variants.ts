@@ -94,6 +94,21 @@ export const PARTS: readonly Part[] = [
     body: `return fetch(target, { method: req.method, headers: req.headers, redirect: "manual", signal: AbortSignal.timeout(10000) });`,
   },
   {
+    name: "init-follow",
+    what: "init, without redirect (the runtime's default, follow)",
+    body: `return fetch(target, { method: req.method, headers: req.headers });`,
+  },
+  {
+    name: "request-input",
+    what: "a new Request (method, the request's headers, redirect) given to fetch as its input instead of an init object",
+    body: `return fetch(new Request(target, { method: req.method, headers: req.headers, redirect: "manual" }));`,
+  },
+  {
+    name: "request-as-init",
+    what: "a new Request made from the request (its headers copied, redirect) given to fetch as its init",
+    body: `return fetch(target, new Request(req, { headers: new Headers(req.headers), redirect: "manual" }));`,
+  },
+  {
     name: "await",
     what: "the fetch awaited in an async function before it is returned",
     body: `const r = await fetch(target, req); return r;`,
