@@ -5,12 +5,7 @@
  * per-isolate budget. Bodies stream in both directions; WebSocket upgrades go to the primary only.
  */
 import type { Settings } from "../core/config/settings.ts";
-import {
-  forwardScanned,
-  responseHeaders,
-  responseNeedsStrip,
-  type ForwardInfo,
-} from "../core/proxy/forward-headers.ts";
+import { forwardScanned, type ForwardInfo } from "../core/proxy/forward-headers.ts";
 import { appendForwarded, appendVia, forwardedElement } from "../core/proxy/forwarded.ts";
 import type { RequestScan } from "../core/proxy/request-scan.ts";
 import { shouldRetry, type AttemptOutcome } from "../core/proxy/retry.ts";
@@ -30,6 +25,7 @@ import {
 } from "../core/proxy/client-retry-share.ts";
 import type { OriginRecord } from "../core/model.ts";
 import { targetUrl } from "../core/proxy/target-url.ts";
+import { clientResponse, type ResponseContext } from "./client-response.ts";
 import { prepareBody } from "./request-body.ts";
 
 /** One attempt: which origin, and how it ended. */
@@ -52,8 +48,7 @@ export interface ProxyDeps {
 }
 
 /** What the proxy needs besides the request. */
-export interface ProxyContext {
-  readonly settings: Settings;
+export interface ProxyContext extends ResponseContext {
   readonly info: ForwardInfo;
   /** The request's headers, as the caller got them (request.headers is a call into the runtime). */
   readonly headers: Headers;
@@ -62,14 +57,10 @@ export interface ProxyContext {
   /** The request URL's path and query, as the caller read them (each URL getter is a call into the runtime). */
   readonly pathname: string;
   readonly search: string;
-  /** The routing table's epoch (a debug header). */
-  readonly epoch: number;
   /** The client address's hash: its share of the retry budget is counted by it. */
   readonly clientHash: number;
   /** When the request path read the clock (ms since the Unix epoch); `deps.now()` when absent. */
   readonly startedAt?: number;
-  /** The pool an origin belongs to (a debug header; "" is the catch-all pool). */
-  readonly poolOf?: (originId: string) => string;
 }
 
 /** Tells the origin which origin is the client's next one on the ring (for session replication). */
@@ -233,45 +224,6 @@ async function proxyWebSocket(
     const timedOut = outcome.kind === "timeout";
     return failed(timedOut ? 504 : 502, timedOut ? "origin timed out" : "origin failed", attempts);
   }
-}
-
-function clientResponse(
-  response: Response,
-  status: number,
-  method: string,
-  context: ProxyContext,
-  attempts: readonly Attempt[],
-): Response {
-  const { settings } = context;
-  // RFC 9110 §6.4.1: HEAD, 204 and 304 carry no content.
-  const bodyless = method === "HEAD" || status === 204 || status === 304;
-  const fromOrigin = response.headers;
-  // Passed through as the origin sent it when nothing in it must change: rebuilding a response
-  // costs about 5 µs of the isolate's thread and 2.4 % of throughput (README "What the origin
-  // receives"), and workerd itself drops Connection, Keep-Alive, Upgrade, TE and Trailer from
-  // what it passes on.
-  if (
-    !settings.viaResponse &&
-    !settings.debugHeaders &&
-    !(bodyless && response.body !== null) &&
-    !responseNeedsStrip(fromOrigin, status)
-  )
-    return response;
-  const headers = responseHeaders(fromOrigin);
-  // RFC 9110 §7.6.3: a proxy adds itself to Via in both directions (VIA_RESPONSE; off by default,
-  // as in HAProxy and nginx: the request's Via is what detects loops).
-  if (settings.viaResponse) headers.set("via", appendVia(fromOrigin.get("via"), settings.viaPseudonym));
-  if (settings.debugHeaders) {
-    headers.set("x-lb-origin", attempts[attempts.length - 1]!.originId);
-    headers.set("x-lb-attempts", String(attempts.length));
-    headers.set("x-lb-epoch", String(context.epoch));
-    if (context.poolOf !== undefined) headers.set("x-lb-pool", context.poolOf(attempts[attempts.length - 1]!.originId));
-  }
-  return new Response(bodyless ? null : response.body, {
-    status,
-    statusText: response.statusText,
-    headers,
-  });
 }
 
 /** One retry from the isolate's budget, if the client has not used up its share of it. */
