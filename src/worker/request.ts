@@ -60,20 +60,22 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
   locatingOrigin = url.origin;
   locatingSettings = settings;
   locatingEnv = env;
-  // The clock is read twice per request, here and once the answer is in: each reading is a call
-  // into the runtime, and in workerd time stands still while JavaScript runs between two awaits.
-  const now = Date.now();
+  // The clock as of the last await: read here, again only after an await (the cold isolate's
+  // table, a placement), and once the answer is in. Each reading is a call into the runtime, and in
+  // workerd time stands still while JavaScript runs between two awaits.
+  let now = Date.now();
   // Held (every request but a cold isolate's first): no promise and no await.
   const held = heldTable(env, settings, ctx, tableLocation, undefined, undefined, now);
   const pending = held === null ? currentTable(env, settings, ctx, tableLocation) : null;
   locatingOrigin = locatingSettings = locatingEnv = null;
   const cached = pending === null ? held : await pending;
   if (cached === null) return errorResponse(503, "no origins configured");
+  if (pending !== null) now = Date.now();
 
   const header = scan.clientIp;
   const key = clientKey(header, settings);
   if (walk.length !== settings.maxAttempts) walk = new Uint32Array(settings.maxAttempts);
-  const view = viewAt(cached.table, settings, pending === null ? now : Date.now());
+  const view = viewAt(cached.table, settings, now);
   // AFFINITY_KEY: a header, cookie or path key when configured and present, else the address.
   const sourced = settings.affinity.kind === "ip" ? null : sourceKeyHash(settings.affinity, headers, pathname);
   const keyHash = sourced ?? xxh32(key.bytes);
@@ -91,6 +93,7 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
     cached.placements.size === 0
       ? null
       : await placeRequest(request, cached, view, key, keyHash, candidates, settings, env);
+  if (cached.placements.size !== 0) now = Date.now();
 
   const { response, status, attempts } = await proxyRequest(request, candidates, {
     settings,
@@ -100,8 +103,7 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext, s
     search: url.search,
     epoch: cached.table.epoch,
     clientHash: addressHash,
-    // Read again only after an await: a cold isolate's first request (its table) or a placement.
-    startedAt: pending === null && cached.placements.size === 0 ? now : Date.now(),
+    startedAt: now,
     // Only for the debug header: no closure on the request path otherwise.
     poolOf: settings.debugHeaders
       ? (id: string) => poolOf(candidates.find((origin) => origin.id === id)?.region ?? null, cached.table.regionIds)

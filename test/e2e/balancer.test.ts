@@ -224,7 +224,7 @@ describe("never an open proxy", () => {
     }
     // A dot segment that leads into the reserved prefix is answered by the balancer, not proxied.
     const before = seen().length;
-    expect(await rawRequest(lb.url, "/x/../__lb/status")).not.toBe(0);
+    expect(await rawRequest(lb.url, "/x/../__lb/status")).toBe(await rawRequest(lb.url, "/__lb/status"));
     expect(seen()).toHaveLength(before);
   });
 });
