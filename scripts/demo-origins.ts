@@ -39,6 +39,8 @@ export interface DemoOrigin {
   readonly refused: () => number;
   /** How many WebSocket handshakes it accepted. */
   readonly upgrades: () => number;
+  /** How many requests' connections closed before their answer was sent (a client that gave up). */
+  readonly abandoned: () => number;
   /** When `/_special/stream` last sent its final chunk (ms since the Unix epoch), or null. */
   readonly streamEndedAt: () => number | null;
   /** Answer the health path with this status from now on (200 is normal). */
@@ -80,6 +82,7 @@ export async function startOrigin(id: string, options: OriginOptions = {}): Prom
   const timers = new Set<ReturnType<typeof setTimeout>>();
 
   const server = http.createServer((req, res) => {
+    res.on("close", () => void (res.writableFinished || abandoned++));
     let bodyBytes = 0;
     req.on("data", (chunk: Buffer) => (bodyBytes += chunk.length));
     req.on("end", () => {
@@ -130,6 +133,7 @@ export async function startOrigin(id: string, options: OriginOptions = {}): Prom
   });
   let upgrades = 0;
   let refused = 0;
+  let abandoned = 0;
 
   server.on("connection", (socket) => {
     sockets.add(socket);
@@ -258,6 +262,7 @@ export async function startOrigin(id: string, options: OriginOptions = {}): Prom
     healthChecks: () => healthChecks,
     upgrades: () => upgrades,
     refused: () => refused,
+    abandoned: () => abandoned,
     streamEndedAt: () => streamEndedAt,
     setHealthStatus: (next) => (healthStatus = next),
     setStatus: (next) => (status = next),

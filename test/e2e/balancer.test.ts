@@ -2,7 +2,7 @@
 // on loopback. Figures (stickiness, moves on failure) are printed for the README and the notes.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startOrigin, type DemoOrigin } from "../../scripts/demo-origins.ts";
-import { mapLimit, rawRequest, startBalancer, type Balancer } from "./harness.ts";
+import { mapLimit, rawRequest, sleep, startBalancer, type Balancer } from "./harness.ts";
 import { randomUnit } from "../../scripts/lib/random.ts";
 
 const rand = randomUnit(20261122);
@@ -142,15 +142,36 @@ describe("retries", () => {
     const r3 = lb.origins.find((o) => o.id === "r3")!;
     for (const o of lb.origins) o.seen.length = 0;
     r3.setDelay(3_000);
+    const abandonedBefore = r3.abandoned();
     const get = await lb.request("/slow", ip);
     const post = await lb.request("/slow", ip, { method: "POST", body: "x" });
+    // The timed-out attempts' connections close when each request has been answered (the first
+    // attempt's fetch is abandoned, not aborted: try-timeout.ts), long before r3 would answer.
+    const closedBy = Date.now() + 1_500;
+    while (r3.abandoned() - abandonedBefore < 2 && Date.now() < closedBy) await sleep(20);
+    const closed = r3.abandoned() - abandonedBefore;
     r3.setDelay(0);
+    expect(closed).toBe(2);
     expect(get.status).toBe(200);
     expect(get.origin).not.toBe("r3");
     expect(post.status).toBe(504);
     expect(post.body).toBe("origin timed out\n");
     expect(count(r3, "POST")).toBe(1);
     expect(others("r3").map((o) => count(o, "POST"))).toEqual([0, 0, 0]);
+  });
+
+  test("a retry's timeout (an abort signal, unlike the first attempt's timer) does not cut a body still streaming", async () => {
+    const ip = await homeOf("r2");
+    const r2 = lb.origins.find((o) => o.id === "r2")!;
+    for (const o of lb.origins) o.seen.length = 0;
+    r2.setDelay(3_000);
+    // The successor sends its headers at once and the rest 900 ms later, past TRY_TIMEOUT_MS (500).
+    const response = await lb.request("/_special/stream?delay=900", ip);
+    r2.setDelay(0);
+    expect(response.status).toBe(200);
+    expect(response.body).toBe("first\nlast\n");
+    expect(r2.seen.length).toBe(1);
+    expect(others("r2").reduce((n, o) => n + o.seen.length, 0)).toBe(1);
   });
 });
 
