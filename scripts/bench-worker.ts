@@ -13,7 +13,12 @@
  * bench/ or --out DIR (--quick: a fresh temp dir unless --out is given).
  *
  *   node scripts/bench-worker.ts [--baseline <rev>] [--seconds 6] [--connections 50] [--warmup 2] [--rounds 8]
- *     [--var NAME=value ...] [--quick] [--out DIR]
+ *     [--rate <req/s>] [--var NAME=value ...] [--quick] [--out DIR]
+ *
+ * --rate: each worker gets that many requests/s on a fixed schedule (an open loop, open-loop.ts)
+ * instead of a closed loop of --connections, and the report is worker-latency.md/.json: latency at a
+ * load both workers serve. A closed loop saturates the worker, and its latency is then mostly the
+ * queue (p50 ≈ connections ÷ req/s). Pick a rate well below what worker-throughput.md shows per worker.
  *
  * --var: a setting for the balancer built from this tree (not the baseline's), e.g.
  * `--var FORWARD_HEADERS=x-forwarded-for --baseline HEAD` measures what a setting costs.
@@ -44,6 +49,7 @@ const { values: v } = parseArgs({
     connections: str,
     warmup: str,
     rounds: str,
+    rate: str,
     quick: { type: "boolean", default: false },
     out: { type: "string" },
     var: { type: "string", multiple: true },
@@ -61,14 +67,22 @@ const out = v.out ?? (q ? fs.mkdtempSync(path.join(os.tmpdir(), "bench-worker-qu
 const numbers = [v.seconds ?? (q ? 2 : 6), v.connections ?? 50, v.warmup ?? (q ? 1 : 2), v.rounds ?? (q ? 2 : 8)];
 const [seconds, connections, warmup, rounds] = numbers.map(Number) as [number, number, number, number];
 if (!(seconds > 0 && connections >= 1 && warmup >= 0 && rounds >= 1)) throw new Error("bad numeric option");
+const rate = v.rate === undefined ? undefined : Number(v.rate);
+if (rate !== undefined && !(rate > 0 && rate <= 100_000))
+  throw new Error("--rate takes requests/s per worker, 1 to 100000");
+// At a fixed rate the figures are latencies, in their own report beside the throughput's.
+const reportName = rate === undefined ? "worker-throughput" : "worker-latency";
 const root = path.resolve(import.meta.dirname, "..");
 const miniflarePkg = JSON.parse(fs.readFileSync(path.join(root, "node_modules/miniflare/package.json"), "utf8"));
 const git = (...args: string[]) => execFileSync("git", args, { cwd: root, encoding: "utf8" }).trim();
-const [generator, generatorLabel]: [Generator, string] = fs.existsSync(path.join(root, "node_modules/autocannon"))
-  ? ["autocannon", "autocannon in a worker thread of this process"]
-  : spawnSync("sh", ["-c", "command -v wrk"]).status === 0
-    ? ["wrk", "wrk (2 threads, its own process)"]
-    : ["node:http", "node:http loop in a worker thread of this process (no autocannon/wrk)"];
+const [generator, generatorLabel]: [Generator, string] =
+  rate !== undefined
+    ? ["node:http", "node:http in a worker thread of this process"]
+    : fs.existsSync(path.join(root, "node_modules/autocannon"))
+      ? ["autocannon", "autocannon in a worker thread of this process"]
+      : spawnSync("sh", ["-c", "command -v wrk"]).status === 0
+        ? ["wrk", "wrk (2 threads, its own process)"]
+        : ["node:http", "node:http loop in a worker thread of this process (no autocannon/wrk)"];
 const loadAverage = os.loadavg()[0]!.toFixed(2); // others' test runs on this machine skew the numbers
 if (Number(loadAverage) > 1) log(`warning: 1-min load average is ${loadAverage}; something else is busy`);
 
@@ -95,13 +109,14 @@ try {
     pairs.push({ name: PAIRS.baseline.name, a: baseline, b: bare });
   }
 
-  const { runs, calls } = await runPairs(pairs, { rounds, seconds, warmup, connections, generator, tmp });
+  const { runs, calls } = await runPairs(pairs, { rounds, seconds, warmup, connections, rate, generator, tmp });
   const run = {
     command: ["node scripts/bench-worker.ts", ...process.argv.slice(2)].join(" "),
     quick: q,
     generator,
     generatorLabel,
     connections,
+    rate,
     seconds,
     warmup,
     rounds,
@@ -116,9 +131,9 @@ try {
   };
   const figures = throughputFigures(run);
   // Formatted as prettier would, so `prettier --check .` (npm test) accepts the file.
-  await writeReport("worker-throughput.md", throughputReport(run, figures), out);
-  await writePartResult("worker-throughput.json", workerThroughputResult(run, figures), out);
-  log(`written to ${path.join(out, "worker-throughput.md")} and worker-throughput.json`);
+  await writeReport(`${reportName}.md`, throughputReport(run, figures), out);
+  await writePartResult(`${reportName}.json`, workerThroughputResult(run, figures), out);
+  log(`written to ${path.join(out, `${reportName}.md`)} and ${reportName}.json`);
 } finally {
   await cleanup();
 }

@@ -21,6 +21,8 @@ export type Load = {
   generator: Generator;
   /** Date.now() at which to start the warm-up, so that loads in several threads run at the same time. */
   startAt?: number;
+  /** Requests per second on a fixed schedule (open-loop.ts; node:http only) instead of a closed loop. */
+  rate?: number;
 };
 export type Result = { rps: number; p50: number; p99: number; errors: number; non2xx: number; requests: number };
 /** From the load generator's thread: measuring starts (the warm-up is over), measuring stops, then the result. */

@@ -38,6 +38,8 @@ export interface RoundsOptions {
   readonly seconds: number;
   readonly warmup: number;
   readonly connections: number;
+  /** Requests/s per worker on a fixed schedule (open-loop.ts, in the node:http thread) instead of a closed loop. */
+  readonly rate?: number;
   readonly generator: Generator;
   /** For wrk's Lua script. */
   readonly tmp: string;
@@ -109,8 +111,8 @@ export async function runPairs(pairs: readonly Pair[], o: RoundsOptions) {
         const startAt = Date.now() + 1_000; // both load generators start their warm-up together, threads loaded
         const results = await Promise.all(
           urls.map((url, i) => {
-            const load: Load = { url, connections, seconds, warmup, generator, startAt };
-            if (generator === "wrk") {
+            const load: Load = { url, connections, seconds, warmup, generator, startAt, rate: o.rate };
+            if (generator === "wrk" && o.rate === undefined) {
               return runWrk(load, o.tmp, async () => measuring(i)()).finally(() => i === 0 && stopped());
             }
             return loadInThread(load, { onMeasuring: measuring(i), onStopped: i === 0 ? stopped : undefined });
