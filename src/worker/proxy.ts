@@ -1,7 +1,7 @@
 /**
  * Sends a request to its primary origin and, when that fails in a way that is safe to retry, to
- * the next ring successor (DESIGN.md: "Retries are safe"). Every attempt has its own timeout
- * (core/proxy/try-timeout.ts: a timer on the first, an abort signal on retries); one deadline bounds them all; every attempt goes to a different origin; retries are capped by a
+ * the next ring successor (DESIGN.md: "Retries are safe"). Every attempt has its own timeout;
+ * one deadline bounds them all; every attempt goes to a different origin; retries are capped by a
  * per-isolate budget. Bodies stream in both directions; WebSocket upgrades go to the primary only.
  */
 import type { Settings } from "../core/config/settings.ts";
@@ -25,7 +25,6 @@ import {
 } from "../core/proxy/client-retry-share.ts";
 import type { OriginRecord } from "../core/model.ts";
 import { targetUrl } from "../core/proxy/target-url.ts";
-import { fetchWithin } from "../core/proxy/try-timeout.ts";
 import { clientResponse, type ResponseContext } from "./client-response.ts";
 import { prepareBody } from "./request-body.ts";
 
@@ -132,26 +131,25 @@ export async function proxyRequest(
       if (successor === undefined) headers.delete(SUCCESSOR_HEADER);
       else headers.set(SUCCESSOR_HEADER, successor.id);
     }
+    // The wait for the response headers is bounded; a body still streaming when the signal fires
+    // is not cut, since workerd pipes it to the client itself and nothing here reads it
+    // (test/e2e/proxy.test.ts: "a body still streaming when TRY_TIMEOUT_MS has passed arrives whole").
+    const signal = AbortSignal.timeout(Math.min(settings.tryTimeoutMs, remaining));
     let response: Response | null = null;
     let status = 0;
     let outcome: AttemptOutcome;
     try {
-      const init = { method, headers, body: payload, redirect: "manual" } as const;
-      // The first attempt races a timer; later ones abort (try-timeout.ts says why).
-      response = await fetchWithin(
-        deps.fetch,
-        targetUrl(origin.url, pathname, search),
-        init,
-        Math.min(settings.tryTimeoutMs, remaining),
-        i > 0,
-      );
-      if (response === null) outcome = { kind: "timeout" };
-      else {
-        status = response.status;
-        outcome = { kind: "response", status };
-      }
+      response = await deps.fetch(targetUrl(origin.url, pathname, search), {
+        method,
+        headers,
+        body: payload,
+        redirect: "manual",
+        signal,
+      });
+      status = response.status;
+      outcome = { kind: "response", status };
     } catch {
-      outcome = { kind: "network-error" };
+      outcome = signal.aborted ? { kind: "timeout" } : { kind: "network-error" };
     }
     attempts.push({ originId: origin.id, outcome });
     if (body.exceeded()) {

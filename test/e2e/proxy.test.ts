@@ -102,8 +102,8 @@ describe("the per-try timeout bounds the wait for headers only", () => {
     await rebuilt?.close();
   });
 
-  // The first attempt's timer (try-timeout.ts) passes while the body streams; the body is NOT cut
-  // (a retry's abort signal: test/e2e/balancer.test.ts).
+  // The attempt's AbortSignal.timeout fires while the body streams; the body is NOT cut (a retry's
+  // too: test/e2e/balancer.test.ts).
   test.each([
     ["passed through", () => lb],
     ["rebuilt (VIA_RESPONSE)", () => rebuilt],
