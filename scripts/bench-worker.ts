@@ -15,7 +15,7 @@
  *   node scripts/bench-worker.ts [--baseline <rev>] [--seconds 6] [--connections 50] [--warmup 2] [--rounds 8]
  *     [--rate <req/s>] [--var NAME=value ...] [--quick] [--out DIR]
  *
- * --rate: each worker gets that many requests/s on a fixed schedule (an open loop, open-loop.ts)
+ * --rate: (10 s rounds unless --seconds) each worker gets that many requests/s on a fixed schedule (an open loop, open-loop.ts)
  * instead of a closed loop of --connections, and the report is worker-latency.md/.json: latency at a
  * load both workers serve. A closed loop saturates the worker, and its latency is then mostly the
  * queue (p50 ≈ connections ÷ req/s). Pick a rate well below what worker-throughput.md shows per worker.
@@ -64,10 +64,16 @@ for (const item of v.var ?? []) {
 const q = v.quick;
 // --quick never writes over the committed results unless --out says so.
 const out = v.out ?? (q ? fs.mkdtempSync(path.join(os.tmpdir(), "bench-worker-quick-")) : BENCH_DIR);
-const numbers = [v.seconds ?? (q ? 2 : 6), v.connections ?? 50, v.warmup ?? (q ? 1 : 2), v.rounds ?? (q ? 2 : 8)];
+const rate = v.rate === undefined ? undefined : Number(v.rate);
+// At a fixed rate a round is longer, so that its p99 rests on more requests (10 s at 150 req/s: 15 per point).
+const numbers = [
+  v.seconds ?? (q ? 2 : rate ? 10 : 6),
+  v.connections ?? 50,
+  v.warmup ?? (q ? 1 : 2),
+  v.rounds ?? (q ? 2 : 8),
+];
 const [seconds, connections, warmup, rounds] = numbers.map(Number) as [number, number, number, number];
 if (!(seconds > 0 && connections >= 1 && warmup >= 0 && rounds >= 1)) throw new Error("bad numeric option");
-const rate = v.rate === undefined ? undefined : Number(v.rate);
 if (rate !== undefined && !(rate > 0 && rate <= 100_000))
   throw new Error("--rate takes requests/s per worker, 1 to 100000");
 // At a fixed rate the figures are latencies, in their own report beside the throughput's.

@@ -24,7 +24,16 @@ export type Load = {
   /** Requests per second on a fixed schedule (open-loop.ts; node:http only) instead of a closed loop. */
   rate?: number;
 };
-export type Result = { rps: number; p50: number; p99: number; errors: number; non2xx: number; requests: number };
+export type Result = {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  requests: number;
+  /** Open loop only: when the requests at or above the p99 were sent (ms since the Unix epoch). */
+  slowSentAt?: number[];
+};
 /** From the load generator's thread: measuring starts (the warm-up is over), measuring stops, then the result. */
 export type ThreadMessage = { type: "measuring" } | { type: "stopped" } | { type: "result"; result: Result };
 
@@ -154,8 +163,9 @@ export async function runWrk(load: Load, tmp: string, onMeasuring: () => Promise
 
 /** Medians over the rounds (errors and non-2xx summed), and the range of req/s. */
 export function summarize(rs: Result[]) {
-  const of = (key: keyof Result) => rs.map((r) => r[key]);
-  const sum = (key: keyof Result) => of(key).reduce((a, b) => a + b, 0);
+  type Figure = Exclude<keyof Result, "slowSentAt">;
+  const of = (key: Figure) => rs.map((r) => r[key]);
+  const sum = (key: Figure) => of(key).reduce((a, b) => a + b, 0);
   const rps = of("rps").sort((a, b) => a - b);
   const [min, max] = [rps[0]!, rps.at(-1)!];
   const [p50, p99] = [quantile(of("p50"), 0.5), quantile(of("p99"), 0.5)];

@@ -21,6 +21,8 @@ export async function openLoop(
   if (load.startAt !== undefined) await sleep(Math.max(0, load.startAt - Date.now()));
   const agent = new http.Agent({ keepAlive: true, maxSockets: load.connections });
   const latencies: number[] = [];
+  /** When each measured request was sent (ms since the Unix epoch: comparable across threads), by index into latencies. */
+  const sentAt: number[] = [];
   const counts = { errors: 0, non2xx: 0, sent: 0 };
   const inFlight = new Set<Promise<void>>();
   const send = (measured: boolean) => {
@@ -36,6 +38,7 @@ export async function openLoop(
         res.on("end", () => {
           if (measured) {
             latencies.push(performance.now() - start);
+            sentAt.push(performance.timeOrigin + start);
             if (res.statusCode! < 200 || res.statusCode! > 299) counts.non2xx++;
           }
           resolve();
@@ -73,10 +76,12 @@ export async function openLoop(
   onStopped();
   await Promise.all(inFlight);
   agent.destroy();
+  const p99 = quantile(latencies, 0.99);
   return {
     rps: latencies.length / load.seconds,
     p50: quantile(latencies, 0.5),
-    p99: quantile(latencies, 0.99),
+    p99,
+    slowSentAt: sentAt.filter((_, i) => latencies[i]! >= p99),
     errors: counts.errors,
     non2xx: counts.non2xx,
     requests: latencies.length,

@@ -8,6 +8,7 @@ import type { FigureTable, Goal } from "../lib/part-result.ts";
 import { quantile, spread, type Spread } from "../lib/stats.ts";
 import { PATH, summarize, type Generator, type Result } from "./load.ts";
 import type { CallCounts, PairRun } from "./rounds.ts";
+import { stallTable } from "./stalls.ts";
 
 /** What one bench run did and measured. */
 export interface ThroughputRun {
@@ -144,7 +145,8 @@ export function throughputFigures(run: ThroughputRun) {
           `${cur.requests.toLocaleString("en")} requests; the TTL of ${ttlMs / 1000} s allows ${allowed}); ` +
           `${c.probeRound} alarm probe rounds besides, driven by time, not traffic`,
   });
-  return { summary, ratios, goals, ratioTable, speed, calls: callTable };
+  const stalls = run.rate === undefined ? null : stallTable(runs, [...ratios.keys()], seconds);
+  return { summary, ratios, goals, ratioTable, speed, calls: callTable, stalls };
 }
 
 /** At a fixed rate: the latency goal holds only where every worker kept up (else it measured a queue again). */
@@ -167,7 +169,7 @@ function rateGoals(rate: number, runs: readonly PairRun[], lb: { p99: Spread }, 
 /** The report's Markdown, before formatting. */
 export function throughputReport(run: ThroughputRun, figures: ReturnType<typeof throughputFigures>): string {
   const { connections, seconds, warmup, rounds, revs, miniflare, loadAverage, generatorLabel, machine } = run;
-  const { goals, ratioTable, speed, calls } = figures;
+  const { goals, ratioTable, speed, calls, stalls } = figures;
   const header =
     `Machine: ${machine}, miniflare ${miniflare.version} (workerd ${miniflare.workerd}). ` +
     `Method: the two workers of a pair, each in its own fresh Miniflare (its own workerd process), loaded at the ` +
@@ -193,6 +195,19 @@ export function throughputReport(run: ThroughputRun, figures: ReturnType<typeof 
       "what this machine cannot resolve. Load core busy: this process's CPU time (load generators and origins) " +
       "over the measured wall time; near 100 % the load generator, not workerd, would be the limit.",
     "",
+    ...(stalls === null
+      ? []
+      : [
+          `## ${stalls.title}`,
+          "",
+          table(stalls.head, stalls.rows),
+          "",
+          "Far above chance, the slowest requests of both workers came at the same instants: the machine " +
+            "stalled both (the host, or this process's core with the load generators and origins), and each " +
+            "worker's p99 is then how long its backlog took to drain, which grows with its cost per request. " +
+            "By chance: the share of the measured time within the window of one of the other's slow requests.",
+          "",
+        ]),
     `## ${speed.title}`,
     "",
     table(speed.head, speed.rows),

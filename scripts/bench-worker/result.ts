@@ -48,6 +48,6 @@ export function workerThroughputResult(
     ratios: Object.fromEntries([...figures.ratios].map(([name, r]) => [name, { rps: r.rps, p50: r.p50, p99: r.p99 }])),
     results: Object.fromEntries(figures.summary),
     calls: Object.fromEntries(run.calls),
-    tables: [figures.ratioTable, figures.speed, figures.calls],
+    tables: [figures.ratioTable, ...(figures.stalls === null ? [] : [figures.stalls]), figures.speed, figures.calls],
   };
 }

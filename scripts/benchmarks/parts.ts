@@ -7,6 +7,8 @@ export interface Part {
   readonly script: string;
   readonly json: string;
   readonly about: string;
+  /** Options for the script besides --out and --quick. */
+  readonly args?: readonly string[];
 }
 export const PARTS: readonly Part[] = [
   {
@@ -44,6 +46,17 @@ export const PARTS: readonly Part[] = [
       "The balancer against a bare pass-through worker on the same runtime, origins and load generator, both " +
       "loaded at the same time on one pinned core, beside a bare-vs-bare control: req/s, p50, p99, and the " +
       "Durable Object's calls during the load.",
+  },
+  {
+    id: "worker-latency",
+    title: "3c. Latency at a fixed rate in workerd",
+    script: "scripts/bench-worker.ts",
+    args: ["--rate", "150"],
+    json: "worker-latency.json",
+    about:
+      "The same pairs as 3a, each worker sent 150 requests/s on a fixed schedule (an open loop) instead of a " +
+      "closed loop that saturates it, so p50 and p99 are what a request takes rather than the queue in front of " +
+      "a saturated worker.",
   },
   {
     id: "worker-profile",

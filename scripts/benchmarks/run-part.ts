@@ -98,7 +98,7 @@ export async function runPart(part: Part, run: BenchRun, index: number, count: n
     log(`(${index}/${count}) ${part.id}: not run: ${outcome.reason}`);
     return outcome;
   }
-  const extra = run.quick ? ["--quick"] : [];
+  const extra = [...(part.args ?? []), ...(run.quick ? ["--quick"] : [])];
   log(`(${index}/${count}) ${part.id}: node ${part.script} --out ${run.outArg} ${extra.join(" ")}`.trimEnd());
   const t0 = performance.now();
   // What the part wrote is what changed in the folder while it ran (stale files stay unclaimed).
