@@ -6,7 +6,8 @@
  * rounds, a bare-vs-bare control beside). The figures behind the request path's defaults (README
  * "Benchmarks"). A script, not a test. Writes worker-parts.md to bench/ or --out DIR.
  *
- *   node scripts/bench-parts.ts [--only name,name] [--seconds 4] [--warmup 1] [--rounds 3] [--connections 50] [--out DIR]
+ *   node scripts/bench-parts.ts [--only name,name] [--seconds 4] [--warmup 1] [--rounds 3] [--connections 50]
+ *     [--rate <req/s>] [--out DIR]
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -23,8 +24,12 @@ import { pinnedSetup } from "./bench-worker/targets.ts";
 
 const str = { type: "string" } as const;
 const { values: v } = parseArgs({
-  options: { only: str, seconds: str, warmup: str, rounds: str, connections: str, out: str },
+  options: { only: str, seconds: str, warmup: str, rounds: str, connections: str, rate: str, out: str },
 });
+// --rate: each worker gets that many requests/s on a fixed schedule (bench:worker's open loop)
+// instead of the closed loop that saturates it; the report is then worker-parts-rate<R>.md.
+const rate = v.rate === undefined ? undefined : Number(v.rate);
+if (rate !== undefined && !(rate > 0 && rate <= 100_000)) throw new Error("--rate takes requests/s per worker");
 const [seconds, warmup, rounds, connections] = [v.seconds ?? 4, v.warmup ?? 1, v.rounds ?? 3, v.connections ?? 50].map(
   Number,
 ) as [number, number, number, number];
@@ -53,7 +58,7 @@ try {
     { name: "control", a: bare, b: bare },
     ...parts.map((p) => ({ name: p.name, a: target(p.name, p.body), b: bare })),
   ];
-  const { runs } = await runPairs(pairs, { rounds, seconds, warmup, connections, generator: "node:http", tmp });
+  const { runs } = await runPairs(pairs, { rounds, seconds, warmup, connections, rate, generator: "node:http", tmp });
   const rows = pairs.map((pair) => {
     const mine = runs.filter((r) => r.pair === pair.name);
     const ratios = mine.map((r) => r.a.rps / r.b.rps);
@@ -78,7 +83,11 @@ try {
     "",
     `Machine: ${machineLine()}. Each variant is bench:worker's bare pass-through worker plus one part of what the ` +
       `balancer does per request, measured at the same time as the bare worker (${rounds} rounds of ${seconds} s ` +
-      `after ${warmup} s warm-up, alternating order, ${connections} connections each, GET from a fresh random ` +
+      `after ${warmup} s warm-up, alternating order, ` +
+      (rate === undefined
+        ? `a closed loop of ${connections} connections each`
+        : `an open loop of ${rate} requests/s each on a fixed schedule (bench:worker --rate)`) +
+      `, GET from a fresh random ` +
       `CF-Connecting-IP). Pinning: ${pinning.note}. 1-min load average at start: ${loadAverage}. ` +
       `Command: \`node scripts/bench-parts.ts ${process.argv.slice(2).join(" ")}\`. ${new Date().toISOString()}`,
     "",
@@ -98,7 +107,7 @@ try {
     "The control's distance from ×1 is what this machine cannot resolve. The variants' code is in " +
       "scripts/bench-parts/variants.ts.",
   ].join("\n");
-  await writeReport("worker-parts.md", `${text}\n`, out);
+  await writeReport(rate === undefined ? "worker-parts.md" : `worker-parts-rate${rate}.md`, `${text}\n`, out);
 } finally {
   await cleanup();
 }
