@@ -48,6 +48,16 @@ export const PARTS: readonly Part[] = [
       "Durable Object's calls during the load.",
   },
   {
+    id: "worker-profile",
+    title: "3b. CPU per request in workerd (profile)",
+    script: "scripts/profile.ts",
+    json: "worker-profile.json",
+    about:
+      "A CPU profile of the worker's isolate under `wrangler dev` for the balancer and the bare worker: µs of the " +
+      "worker's own JavaScript per request (samples × interval ÷ requests), what that costs on Workers Standard " +
+      "pricing at 1M requests/s, and self time by source file and by function.",
+  },
+  {
     id: "worker-latency",
     title: "3c. Latency at a fixed rate in workerd",
     script: "scripts/bench-worker.ts",
@@ -57,16 +67,6 @@ export const PARTS: readonly Part[] = [
       "The same pairs as 3a, each worker sent 150 requests/s on a fixed schedule (an open loop) instead of a " +
       "closed loop that saturates it, so p50 and p99 are what a request takes rather than the queue in front of " +
       "a saturated worker.",
-  },
-  {
-    id: "worker-profile",
-    title: "3b. CPU per request in workerd (profile)",
-    script: "scripts/profile.ts",
-    json: "worker-profile.json",
-    about:
-      "A CPU profile of the worker's isolate under `wrangler dev` for the balancer and the bare worker: µs of the " +
-      "worker's own JavaScript per request (samples × interval ÷ requests), what that costs on Workers Standard " +
-      "pricing at 1M requests/s, and self time by source file and by function.",
   },
   {
     id: "failover",
