@@ -19,6 +19,7 @@ import { table } from "./lib/markdown.ts";
 import { BENCH_DIR, writeReport } from "./lib/report.ts";
 import { quantile } from "./lib/stats.ts";
 import { PARTS } from "./bench-parts/variants.ts";
+import { parseRate } from "./bench-worker/open-loop.ts";
 import { runPairs, type Pair } from "./bench-worker/rounds.ts";
 import { pinnedSetup } from "./bench-worker/targets.ts";
 
@@ -28,8 +29,7 @@ const { values: v } = parseArgs({
 });
 // --rate: each worker gets that many requests/s on a fixed schedule (bench:worker's open loop)
 // instead of the closed loop that saturates it; the report is then worker-parts-rate<R>.md.
-const rate = v.rate === undefined ? undefined : Number(v.rate);
-if (rate !== undefined && !(rate > 0 && rate <= 100_000)) throw new Error("--rate takes requests/s per worker");
+const rate = parseRate(v.rate);
 const [seconds, warmup, rounds, connections] = [v.seconds ?? 4, v.warmup ?? 1, v.rounds ?? 3, v.connections ?? 50].map(
   Number,
 ) as [number, number, number, number];

@@ -15,9 +15,9 @@
  *   node scripts/bench-worker.ts [--baseline <rev>] [--seconds 6] [--connections 50] [--warmup 2] [--rounds 8]
  *     [--rate <req/s>] [--var NAME=value ...] [--quick] [--out DIR]
  *
- * --rate: (10 s rounds unless --seconds) each worker gets that many requests/s on a fixed schedule (an open loop, open-loop.ts)
- * instead of a closed loop of --connections, and the report is worker-latency.md/.json: latency at a
- * load both workers serve. A closed loop saturates the worker, and its latency is then mostly the
+ * --rate: each worker gets that many requests/s on a fixed schedule (an open loop, open-loop.ts)
+ * instead of a closed loop of --connections, in rounds of 10 s unless --seconds, and the report is
+ * worker-latency.md/.json: latency at a load both workers serve. A closed loop saturates the worker, and its latency is then mostly the
  * queue (p50 ≈ connections ÷ req/s). Pick a rate well below what worker-throughput.md shows per worker.
  *
  * --var: a setting for the balancer built from this tree (not the baseline's), e.g.
@@ -38,6 +38,7 @@ import { BENCH_DIR, writeReport } from "./lib/report.ts";
 import type { Generator } from "./bench-worker/load.ts";
 import { PAIRS, throughputFigures, throughputReport } from "./bench-worker/report.ts";
 import { workerThroughputResult } from "./bench-worker/result.ts";
+import { parseRate } from "./bench-worker/open-loop.ts";
 import { runPairs, type Pair } from "./bench-worker/rounds.ts";
 import { balancerOptions, bareOptions, build, checkoutBaseline, pinnedSetup } from "./bench-worker/targets.ts";
 
@@ -64,7 +65,7 @@ for (const item of v.var ?? []) {
 const q = v.quick;
 // --quick never writes over the committed results unless --out says so.
 const out = v.out ?? (q ? fs.mkdtempSync(path.join(os.tmpdir(), "bench-worker-quick-")) : BENCH_DIR);
-const rate = v.rate === undefined ? undefined : Number(v.rate);
+const rate = parseRate(v.rate);
 // At a fixed rate a round is longer, so that its p99 rests on more requests (10 s at 150 req/s: 15 per point).
 const numbers = [
   v.seconds ?? (q ? 2 : rate ? 10 : 6),
@@ -74,8 +75,6 @@ const numbers = [
 ];
 const [seconds, connections, warmup, rounds] = numbers.map(Number) as [number, number, number, number];
 if (!(seconds > 0 && connections >= 1 && warmup >= 0 && rounds >= 1)) throw new Error("bad numeric option");
-if (rate !== undefined && !(rate > 0 && rate <= 100_000))
-  throw new Error("--rate takes requests/s per worker, 1 to 100000");
 // At a fixed rate the figures are latencies, in their own report beside the throughput's.
 const reportName = rate === undefined ? "worker-throughput" : "worker-latency";
 const root = path.resolve(import.meta.dirname, "..");

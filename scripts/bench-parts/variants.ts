@@ -114,11 +114,6 @@ export const PARTS: readonly Part[] = [
     body: `const r = new Request(req, { redirect: "manual" }); r.headers.set("via", "1.1 lb"); r.headers.set("x-forwarded-for", ip); return fetch(target, r);`,
   },
   {
-    name: "request-edit-input",
-    what: "request-edit, the new Request given to fetch as its input (made with the origin's URL)",
-    body: `const r = new Request(target, req); r.headers.set("via", "1.1 lb"); r.headers.set("x-forwarded-for", ip); return fetch(r, { redirect: "manual" });`,
-  },
-  {
     name: "await",
     what: "the fetch awaited in an async function before it is returned",
     body: `const r = await fetch(target, req); return r;`,

@@ -12,5 +12,5 @@ const [measuring, stopped] = [() => post({ type: "measuring" }), () => post({ ty
 const result =
   load.rate === undefined
     ? await generate(load, measuring, stopped)
-    : await openLoop({ ...load, rate: load.rate }, new URL(PATH, load.url), measuring, stopped);
+    : await openLoop(load, load.rate, new URL(PATH, load.url), measuring, stopped);
 post({ type: "result", result });

@@ -48,6 +48,26 @@ export const randomIp = () =>
 const execFileAsync = promisify(execFile);
 
 /**
+ * One GET from a fresh random client, its body read: its time from now to the end of the body and
+ * its status, or null when it failed (or got no answer within 30 s). Both loops send with it.
+ */
+export function timedGet(
+  url: URL,
+  agent: http.Agent,
+): Promise<{ ms: number; status: number; startedAt: number } | null> {
+  return new Promise((resolve) => {
+    const start = performance.now();
+    const fail = () => resolve(null);
+    const req = http.get(url, { agent, headers: { "cf-connecting-ip": randomIp() } }, (res) => {
+      res.on("error", fail).resume();
+      res.on("end", () => resolve({ ms: performance.now() - start, status: res.statusCode!, startedAt: start }));
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error("no answer within 30 s")));
+    req.on("error", fail);
+  });
+}
+
+/**
  * In the worker thread: warm up, then measure, with autocannon or a node:http closed loop.
  * `onStopped` comes when no new request is counted any more (node:http; autocannon: with its result).
  */
@@ -81,23 +101,16 @@ export async function generate(load: Load, onMeasuring: () => void, onStopped: (
   const agent = new http.Agent({ keepAlive: true, maxSockets: load.connections });
   const latencies: number[] = [];
   const state = { measuring: false, stopped: false, errors: 0, non2xx: 0 };
-  const once = () =>
-    new Promise<void>((resolve) => {
-      const start = performance.now();
-      const fail = () => {
-        if (state.measuring) state.errors++;
-        setTimeout(resolve, 10); // no busy spin when the target is down
-      };
-      const req = http.get(url, { agent, headers: { "cf-connecting-ip": randomIp() } }, (res) => {
-        res.on("error", fail).resume();
-        res.on("end", () => {
-          if (state.measuring) latencies.push(performance.now() - start);
-          if (state.measuring && (res.statusCode! < 200 || res.statusCode! > 299)) state.non2xx++;
-          resolve();
-        });
-      });
-      req.on("error", fail);
-    });
+  const once = async () => {
+    const answer = await timedGet(url, agent);
+    if (answer === null) {
+      if (state.measuring) state.errors++;
+      await sleep(10); // no busy spin when the target is down
+    } else if (state.measuring) {
+      latencies.push(answer.ms);
+      if (answer.status < 200 || answer.status > 299) state.non2xx++;
+    }
+  };
   const loops = Array.from({ length: load.connections }, async () => {
     while (!state.stopped) await once();
   });

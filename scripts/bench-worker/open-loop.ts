@@ -9,11 +9,12 @@
 import http from "node:http";
 import { sleep } from "../lib/log.ts";
 import { quantile } from "../lib/stats.ts";
-import { randomIp, type Load, type Result } from "./load.ts";
+import { timedGet, type Load, type Result } from "./load.ts";
 
-/** Warm-up, then the measured window, at `load.rate` requests/s; a request counts when it was sent in the window. */
+/** Warm-up, then the measured window, at `rate` requests/s; a request counts when it was sent in the window. */
 export async function openLoop(
-  load: Load & { rate: number },
+  load: Load,
+  rate: number,
   url: URL,
   onMeasuring: () => void,
   onStopped: () => void,
@@ -23,34 +24,20 @@ export async function openLoop(
   const latencies: number[] = [];
   /** When each measured request was sent (ms since the Unix epoch: comparable across threads), by index into latencies. */
   const sentAt: number[] = [];
-  const counts = { errors: 0, non2xx: 0, sent: 0 };
+  const counts = { errors: 0, non2xx: 0 };
   const inFlight = new Set<Promise<void>>();
   const send = (measured: boolean) => {
-    const start = performance.now();
-    if (measured) counts.sent++;
-    const done = new Promise<void>((resolve) => {
-      const fail = () => {
-        if (measured) counts.errors++;
-        resolve();
-      };
-      const req = http.get(url, { agent, headers: { "cf-connecting-ip": randomIp() } }, (res) => {
-        res.on("error", fail).resume();
-        res.on("end", () => {
-          if (measured) {
-            latencies.push(performance.now() - start);
-            sentAt.push(performance.timeOrigin + start);
-            if (res.statusCode! < 200 || res.statusCode! > 299) counts.non2xx++;
-          }
-          resolve();
-        });
-      });
-      req.setTimeout(30_000, () => req.destroy(new Error("no answer within 30 s")));
-      req.on("error", fail);
+    const done = timedGet(url, agent).then((answer) => {
+      if (!measured) return;
+      if (answer === null) return void counts.errors++;
+      latencies.push(answer.ms);
+      sentAt.push(performance.timeOrigin + answer.startedAt);
+      if (answer.status < 200 || answer.status > 299) counts.non2xx++;
     });
     inFlight.add(done);
     void done.then(() => inFlight.delete(done));
   };
-  const interval = 1000 / load.rate;
+  const interval = 1000 / rate;
   const t0 = performance.now();
   const measureFrom = t0 + load.warmup * 1000;
   const measureTo = measureFrom + load.seconds * 1000;
@@ -86,4 +73,12 @@ export async function openLoop(
     non2xx: counts.non2xx,
     requests: latencies.length,
   };
+}
+
+/** `--rate`: requests/s per worker, or undefined when not given; anything else is refused. */
+export function parseRate(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const rate = Number(text);
+  if (!(rate > 0 && rate <= 100_000)) throw new Error(`--rate takes requests/s per worker, 1 to 100000 (got ${text})`);
+  return rate;
 }

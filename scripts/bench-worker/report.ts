@@ -202,10 +202,10 @@ export function throughputReport(run: ThroughputRun, figures: ReturnType<typeof 
           "",
           table(stalls.head, stalls.rows),
           "",
-          "Far above chance, the slowest requests of both workers came at the same instants: the machine " +
-            "stalled both (the host, or this process's core with the load generators and origins), and each " +
-            "worker's p99 is then how long its backlog took to drain, which grows with its cost per request. " +
-            "By chance: the share of the measured time within the window of one of the other's slow requests.",
+          "Shared: of the first worker's requests at or above its p99, those sent within the window of one of " +
+            "the other's. Far above chance, the tail is mostly the machine stalling both at once (the host, or " +
+            "the core with the load generators and origins); near chance, the first worker's slow requests are " +
+            "its own. By chance: the share of the measured time within the window of one of the other's slow requests.",
           "",
         ]),
     `## ${speed.title}`,

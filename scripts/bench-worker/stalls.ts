@@ -1,8 +1,8 @@
 /**
- * Whether two workers' slowest requests came at the same instants (open loop, `--rate`): when
- * they do, far more often than chance, the tail is the machine stalling both at once (this
- * process's core, the host), and each worker's p99 is how long its backlog took to drain after the
- * stall, which grows with its cost per request, not a delay of its own.
+ * Whether two workers' slowest requests came at the same instants (open loop, `--rate`). Both
+ * workers run at once on one core, so a stall of the machine (the host, or the core with the load
+ * generators and origins) slows both: a share far above chance says the tail is mostly such stalls;
+ * a share near chance says the first worker's slow requests are its own.
  */
 import type { FigureTable } from "../lib/part-result.ts";
 import { median, spread } from "../lib/stats.ts";
