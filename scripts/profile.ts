@@ -1,8 +1,10 @@
 /**
  * `npm run profile`: where the balancer's CPU goes in workerd. Starts the balancer (built from this
- * tree) and the bench's bare pass-through worker, one after the other, under `wrangler dev` with the
- * V8 inspector, drives each with bench:worker's load generator (the same origins and random client
- * addresses), records a CPU profile of the worker's isolate over the Chrome DevTools Protocol, and
+ * tree), the bench's bare pass-through worker and a second bare worker (the control), each under its
+ * own `wrangler dev` with the V8 inspector, drives all of them at the same time with bench:worker's
+ * load generator (the same origins and random client addresses; their warm-ups start together, and
+ * every workerd shares one core), records a CPU profile of each worker's isolate over the Chrome
+ * DevTools Protocol, and
  * prints self time by function and by source file (source-mapped through the bundle's map) by
  * counting samples, and µs of the worker's own JavaScript per request (samples × interval ÷
  * requests) for both, with what that costs on Workers Standard pricing at 1M requests/s. workerd runs
@@ -11,11 +13,13 @@
  * --out DIR; --quick writes to a fresh temp dir unless --out is given (never over committed results).
  *
  *   node scripts/profile.ts [--seconds 10] [--warmup 2] [--rounds 6] [--connections 50] [--interval 100]
- *     [--baseline REV] [--quick] [--out DIR]
+ *     [--baseline REV] [--apart] [--quick] [--out DIR]
  *
- * --rounds N: the workers alternate (bare, balancer, balancer, bare…), each round in a fresh `wrangler
- * dev`; a worker's samples and requests are summed over its rounds, and each round's balancer is also
- * read against that round's bare worker (the median and middle half of those ratios). --baseline REV:
+ * --rounds N: each round in fresh `wrangler dev`s; a worker's samples and requests are summed over
+ * its rounds, and each round's balancer (and control) is also read against that round's bare worker
+ * (the median and middle half of those ratios): measured at the same time, a slow spell of this
+ * shared machine moves both. --apart: the method before 2026-12-04, without the control: the workers
+ * one after the other, alternating (bare, balancer, balancer, bare…). --baseline REV:
  * also the balancer built from that revision, in the same rounds, so a change is read against the
  * code before it under the same conditions. --quick: 1 round of 3 s profiled after 1 s of warm-up per
  * worker (explicit options still win).
@@ -30,11 +34,12 @@ import { machineLine, packageVersion } from "./lib/machine.ts";
 import { writePartResult } from "./lib/part-result.ts";
 import { BENCH_DIR, writeReport } from "./lib/report.ts";
 import { summarize } from "./bench-worker/load.ts";
-import { balancerOptions, bareOptions, build, checkoutBaseline, pinnedSetup } from "./bench-worker/targets.ts";
-import { startDevServer } from "./profile/dev-server.ts";
-import { recordProfile } from "./profile/record.ts";
+import { pinnedSetup } from "./bench-worker/targets.ts";
+import { startDevServer, type DevServer } from "./profile/dev-server.ts";
+import { cpuSampler, recordProfile } from "./profile/record.ts";
 import { profileFigures, profileReport, type ProfiledTarget } from "./profile/report.ts";
 import { workerProfileResult } from "./profile/result.ts";
+import { profiledServers, type ProfiledServer } from "./profile/servers.ts";
 import { mergeSelfTime, selfTime } from "./profile/self-time.ts";
 import { sourceLocator } from "./profile/source-map.ts";
 
@@ -47,6 +52,7 @@ const { values: v } = parseArgs({
     interval: str,
     rounds: str,
     baseline: str,
+    apart: { type: "boolean", default: false },
     quick: { type: "boolean", default: false },
     out: str,
   },
@@ -81,62 +87,54 @@ installExitHandlers();
 try {
   const { tmp, pinning, origins } = await pinnedSetup("profile");
   log(`origins: ${origins.join(", ")}`);
-  const bundle = build("current", root, tmp);
-  const current = await balancerOptions(root, bundle, origins);
-  bareOptions(tmp, origins, current.compatibilityDate); // writes tmp/bare.js
-  fs.writeFileSync(
-    path.join(tmp, "bare.toml"),
-    `name = "bare"\nmain = "bare.js"\ncompatibility_date = "${current.compatibilityDate}"\n`,
-  );
-  const list = JSON.stringify(origins.map((url, i) => ({ id: `origin-${i + 1}`, url })));
-  const servers: {
-    name: string;
-    label: string;
-    config: string;
-    script: string;
-    cwd: string;
-    vars: Record<string, string>;
-  }[] = [
-    {
-      name: "bare",
-      label: "bare pass-through",
-      config: path.join(tmp, "bare.toml"),
-      script: path.join(tmp, "bare.js"),
-      cwd: tmp,
-      vars: {},
-    },
-    {
-      name: "current",
-      label: "balancer",
-      config: path.join(root, "wrangler.toml"),
-      script: bundle,
-      cwd: root,
-      vars: { ORIGINS: list },
-    },
-  ];
-  if (v.baseline !== undefined) {
-    const { dir, rev } = checkoutBaseline(root, v.baseline, tmp);
-    const script = build("baseline", dir, tmp);
-    const config = path.join(dir, "wrangler.toml");
-    servers.push({ name: "baseline", label: `balancer at ${rev}`, config, script, cwd: dir, vars: { ORIGINS: list } });
-  }
-  // Alternating rounds (bare, balancer, balancer, bare…), each worker in a fresh wrangler dev; the
-  // samples, requests and CPU of a worker's rounds are summed.
-  const recorded = new Map(servers.map((s) => [s.name, [] as Omit<ProfiledTarget, "name" | "label" | "rounds">[]]));
-  for (let round = 1; round <= rounds; round++) {
-    for (const s of round % 2 === 1 ? servers : [...servers].reverse()) {
-      const name = rounds > 1 ? `round ${round}/${rounds} ${s.name}` : s.name;
-      const persistTo = path.join(tmp, `${s.name}-${round}-state`);
-      const server = await startDevServer({ config: s.config, script: s.script, cwd: s.cwd, vars: s.vars, persistTo });
+  const servers = await profiledServers(root, tmp, origins, v.baseline, !v.apart);
+  // Each worker's samples, requests and CPU summed over its rounds; each round in fresh wrangler devs.
+  const recorded = new Map(servers.map((s) => [s.name, [] as Part[]]));
+  type Part = Omit<ProfiledTarget, "name" | "label" | "rounds">;
+  const record = async (round: number, group: readonly ProfiledServer[]): Promise<Map<string, Part>> => {
+    const started: { s: ProfiledServer; server: DevServer }[] = [];
+    const parts = new Map<string, Part>();
+    try {
+      for (const s of group) {
+        const persistTo = path.join(tmp, `${s.name}-${round}-${Date.now()}-state`);
+        const config = { config: s.config, script: s.script, cwd: s.cwd, vars: s.vars, persistTo };
+        started.push({ s, server: await startDevServer(config) });
+      }
+      // Together: every warm-up starts at once, once each recorder has probed its worker and
+      // attached to its inspector (a few hundred ms each, more on a loaded core).
+      const startAt = Date.now() + 5_000;
+      await Promise.all(
+        started.map(async ({ s, server }) => {
+          const name = rounds > 1 ? `round ${round}/${rounds} ${s.name}` : s.name;
+          const load = { connections, seconds, warmup, generator, startAt };
+          const recording = await recordProfile(name, server, load, cpuSampler(intervalUs));
+          log(`${name}: ${recording.profile.samples.length.toLocaleString("en")} samples`);
+          const { locate, mapped } = sourceLocator(recording.scripts, root);
+          const self = selfTime(recording.profile, locate);
+          parts.set(s.name, { load: recording.load, self, workerdCpuMs: recording.workerdCpuMs, mapped });
+        }),
+      );
+      return parts;
+    } finally {
+      await Promise.all(started.map(({ server }) => server.stop()));
+    }
+  };
+  // A round whose worker or inspector did not come up is run again once, in fresh wrangler devs.
+  const recordRound = async (round: number, group: readonly ProfiledServer[]) => {
+    for (let attempt = 1; ; attempt++) {
       try {
-        const recording = await recordProfile(name, server, { connections, seconds, warmup, intervalUs, generator });
-        const { locate, mapped } = sourceLocator(recording.scripts, root);
-        const self = selfTime(recording.profile, locate);
-        recorded.get(s.name)!.push({ load: recording.load, self, workerdCpuMs: recording.workerdCpuMs, mapped });
-      } finally {
-        await server.stop();
+        for (const [name, part] of await record(round, group)) recorded.get(name)!.push(part);
+        return;
+      } catch (error) {
+        if (attempt === 2) throw error;
+        log(`round ${round}/${rounds}: ${(error as Error).message.split("\n")[0]}; running the round again`);
       }
     }
+  };
+  for (let round = 1; round <= rounds; round++) {
+    if (!v.apart) await recordRound(round, servers);
+    // Apart: alternating order (bare, balancer, balancer, bare…), one worker at a time.
+    else for (const s of round % 2 === 1 ? servers : [...servers].reverse()) await recordRound(round, [s]);
   }
   const targets: ProfiledTarget[] = servers.map((s) => {
     const parts = recorded.get(s.name)!;
@@ -161,6 +159,7 @@ try {
     warmup,
     intervalUs,
     rounds,
+    together: !v.apart,
     generatorLabel,
     pinning: pinning.note,
     loadAverage,

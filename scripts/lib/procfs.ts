@@ -19,12 +19,12 @@ function processTable(): Map<number, { ppid: number; comm: string }> {
   return table;
 }
 
-/** The pids of this process's descendants (children, grandchildren…) named `comm`, e.g. "workerd". */
-export function descendants(comm: string): number[] {
+/** The pids of the descendants (children, grandchildren…) of `ancestor` (this process) named `comm`, e.g. "workerd". */
+export function descendants(comm: string, ancestor: number = process.pid): number[] {
   const table = processTable();
   const isDescendant = (pid: number): boolean => {
     for (let p = table.get(pid)?.ppid; p !== undefined && p > 1; p = table.get(p)?.ppid) {
-      if (p === process.pid) return true;
+      if (p === ancestor) return true;
     }
     return false;
   };

@@ -22,6 +22,8 @@ export interface DevServerOptions {
 }
 
 export interface DevServer {
+  /** wrangler's pid: workerd runs as its child. */
+  readonly pid: number;
   readonly url: string;
   readonly inspectorPort: number;
   /** What wrangler printed so far (for errors). */
@@ -87,5 +89,5 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
     }
     await sleep(250);
   }
-  return { url, inspectorPort, output: () => output, stop };
+  return { pid: child.pid!, url, inspectorPort, output: () => output, stop };
 }

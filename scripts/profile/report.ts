@@ -36,6 +36,8 @@ export interface ProfileRun {
   readonly warmup: number;
   readonly intervalUs: number;
   readonly rounds: number;
+  /** All workers of a round profiled at the same time (with the control), else one after the other. */
+  readonly together: boolean;
   readonly generatorLabel: string;
   readonly pinning: string;
   readonly loadAverage: string;
@@ -121,7 +123,10 @@ export function profileFigures(run: ProfileRun) {
     run.targets.filter((t) => t.name !== "bare").map((t) => [t.name, { label: t.label, spread: perRound(t)! }]),
   );
   const roundsTable: FigureTable = {
-    title: "Each round's balancer against the same round's bare worker (µs JS per request over µs JS per request)",
+    title:
+      "Each round's balancer" +
+      (rounds.has("control") ? " and control" : "") +
+      " against the same round's bare worker (µs JS per request over µs JS per request)",
     head: ["worker", "summed over the rounds", "median of the rounds", "middle half", "each round"],
     rows: [...rounds].map(([name, { label, spread: r }]) => [
       label,
@@ -132,6 +137,7 @@ export function profileFigures(run: ProfileRun) {
     ]),
   };
   const current = rounds.get("current")?.spread;
+  const control = rounds.get("control")?.spread;
   // Priced again on the isolate's thread time: JS plus workerd's C++ outside any JS frame.
   const withCpp = run.targets.map((t) => {
     const us = perRequest(t.self.js + t.self.program, run, t);
@@ -175,6 +181,9 @@ export function profileFigures(run: ProfileRun) {
         (current === undefined || run.rounds < 2
           ? ""
           : `; rounds ×${current.median.toFixed(2)}, middle half ${current.low.toFixed(2)}–${current.high.toFixed(2)}`) +
+        (control === undefined
+          ? ""
+          : ` (control: a second bare worker ×${(cpu.get("control")! / bare).toFixed(2)}, rounds ×${control.median.toFixed(2)}, middle half ${control.low.toFixed(2)}–${control.high.toFixed(2)})`) +
         `; at ${PRICED_RPS.toLocaleString("en")} req/s that adds ` +
         `${usd(added)} of CPU per month to ${usd(bareCost.cpuUsdPerMonth + bareCost.requestsUsdPerMonth)} ` +
         `(${pct(added / (bareCost.cpuUsdPerMonth + bareCost.requestsUsdPerMonth))} of the bill)`,
@@ -200,10 +209,13 @@ export function profileReport(run: ProfileRun, figures: ReturnType<typeof profil
       (run.targets.some((t) => t.name === "baseline")
         ? `; ${run.targets.find((t) => t.name === "baseline")!.label}, built the same way, beside them`
         : "") +
-      "), one after the other, in front of the same 3 " +
-      `node:http origins. Load: ${run.generatorLabel}, ${run.connections} connections, ${run.warmup} s warm-up, ` +
+      (run.together
+        ? ", and a second bare worker as the control), all at the same time (each its own load generator, their " +
+          "warm-ups started together), in front of the same 3 "
+        : "), one after the other, in front of the same 3 ") +
+      `node:http origins. Load: ${run.generatorLabel}, ${run.connections} connections per worker, ${run.warmup} s warm-up, ` +
       `then ${run.seconds} s profiled, GET /bench from a fresh random CF-Connecting-IP per request; ` +
-      `${run.rounds} round${run.rounds > 1 ? "s in alternating order, each in a fresh `wrangler dev`, samples and requests summed per worker" : ""}. ` +
+      `${run.rounds} round${run.rounds > 1 ? (run.together ? "s" : "s in alternating order") + ", each in a fresh `wrangler dev`, samples and requests summed per worker" : ""}. ` +
       `CPU profile of the worker's isolate over the Chrome DevTools Protocol, sampling every ${run.intervalUs} µs; ` +
       "Profiler.start when the load generator starts counting requests, Profiler.stop when it stops. " +
       `Pinning: ${run.pinning}. 1-min load average at start: ${run.loadAverage}. ${new Date().toISOString()}`,
