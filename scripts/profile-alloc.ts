@@ -6,7 +6,8 @@
  * allocated per request by source file and by function. Every byte allocated brings the next
  * scavenge nearer, and each scavenge stops the isolate (and every request in it) for a while: the
  * figure that ties the request path to the tail. A script, not a test. Writes worker-allocations.md
- * to bench/ or --out DIR; --quick writes to a fresh temp dir unless --out is given.
+ * and worker-allocations.json (for `npm run bench`) to bench/ or --out DIR; --quick writes to a fresh
+ * temp dir unless --out is given.
  *
  *   node scripts/profile-alloc.ts [--seconds 10] [--warmup 2] [--rounds 2] [--connections 50]
  *     [--interval 1024] [--baseline REV] [--quick] [--out DIR]
@@ -14,58 +15,30 @@
  * --interval: the mean bytes between two samples (V8's default is 32768; smaller is finer and slower).
  * --baseline REV: also the balancer built from that revision, in the same rounds.
  */
-import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { cleanup, installExitHandlers } from "./lib/cleanup.ts";
 import { log } from "./lib/log.ts";
-import { machineLine, packageVersion } from "./lib/machine.ts";
-import { BENCH_DIR, writeReport } from "./lib/report.ts";
+import { writePartResult } from "./lib/part-result.ts";
+import { writeReport } from "./lib/report.ts";
 import { summarize, type Result } from "./bench-worker/load.ts";
 import { pinnedSetup } from "./bench-worker/targets.ts";
-import { allocationReport } from "./profile/alloc-report.ts";
+import { allocationReport, allocationTables } from "./profile/alloc-report.ts";
 import { allocations, heapSampler, mergeAllocations, type Allocations } from "./profile/allocations.ts";
 import { startDevServer } from "./profile/dev-server.ts";
 import { recordProfile } from "./profile/record.ts";
 import { profiledServers } from "./profile/servers.ts";
 import { sourceLocator } from "./profile/source-map.ts";
+import { profileOptions, profileSettings } from "./profile/options.ts";
 
-const str = { type: "string" } as const;
-const { values: v } = parseArgs({
-  options: {
-    seconds: str,
-    warmup: str,
-    connections: str,
-    interval: str,
-    rounds: str,
-    baseline: str,
-    quick: { type: "boolean", default: false },
-    out: str,
-  },
-});
-const q = v.quick;
-const [seconds, warmup, connections, intervalBytes, rounds] = [
-  v.seconds ?? (q ? 3 : 10),
-  v.warmup ?? (q ? 1 : 2),
-  v.connections ?? 50,
-  v.interval ?? 1024,
-  v.rounds ?? (q ? 1 : 2),
-].map(Number) as [number, number, number, number, number];
-if (!(seconds > 0 && warmup >= 0 && connections >= 1 && intervalBytes >= 16 && rounds >= 1)) {
-  throw new Error("bad numeric option");
-}
-const out = v.out ?? (q ? fs.mkdtempSync(path.join(os.tmpdir(), "profile-alloc-quick-")) : BENCH_DIR);
-const root = path.resolve(import.meta.dirname, "..");
-const [generator, generatorLabel] = fs.existsSync(path.join(root, "node_modules/autocannon"))
-  ? (["autocannon", "autocannon in a worker thread of this process"] as const)
-  : (["node:http", "node:http loop in a worker thread of this process (no autocannon)"] as const);
-const loadAverage = os.loadavg()[0]!.toFixed(2);
+const o = profileOptions("profile-alloc", { interval: 1024, minInterval: 16, rounds: 2 });
+const { seconds, warmup, connections, rounds, root, out, generator, generatorLabel, loadAverage } = o;
+const intervalBytes = o.interval;
+if (o.apart) throw new Error("--apart: profile:alloc always runs the workers one after the other");
 
 installExitHandlers();
 try {
   const { tmp, pinning, origins } = await pinnedSetup("profile-alloc");
-  const servers = await profiledServers(root, tmp, origins, v.baseline);
+  const servers = await profiledServers(root, tmp, origins, o.baseline);
   const recorded = new Map(servers.map((s) => [s.name, [] as { load: Result; allocations: Allocations }[]]));
   for (let round = 1; round <= rounds; round++) {
     for (const s of round % 2 === 1 ? servers : [...servers].reverse()) {
@@ -85,17 +58,8 @@ try {
     }
   }
   const run = {
-    machine: machineLine(),
-    wrangler: packageVersion("wrangler"),
-    workerd: packageVersion("workerd"),
-    connections,
-    seconds,
-    warmup,
+    ...profileSettings("scripts/profile-alloc.ts", o, pinning.note),
     intervalBytes,
-    rounds,
-    generatorLabel,
-    pinning: pinning.note,
-    loadAverage,
     targets: servers.map((s) => {
       const parts = recorded.get(s.name)!;
       const load = summarize(parts.map((p) => p.load));
@@ -103,7 +67,16 @@ try {
     }),
   };
   await writeReport("worker-allocations.md", allocationReport(run), out);
-  log(`written to ${path.join(out, "worker-allocations.md")}`);
+  // No goal of its own: the figures explain the CPU and latency goals of 3b and 3c.
+  const result = {
+    command: run.command,
+    quick: run.quick,
+    machine: run.machine,
+    goals: [],
+    tables: allocationTables(run),
+  };
+  await writePartResult("worker-allocations.json", result, out);
+  log(`written to ${path.join(out, "worker-allocations.md")} and worker-allocations.json`);
 } finally {
   await cleanup();
 }

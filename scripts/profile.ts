@@ -24,15 +24,11 @@
  * code before it under the same conditions. --quick: 1 round of 3 s profiled after 1 s of warm-up per
  * worker (explicit options still win).
  */
-import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { cleanup, installExitHandlers } from "./lib/cleanup.ts";
 import { log } from "./lib/log.ts";
-import { machineLine, packageVersion } from "./lib/machine.ts";
 import { writePartResult } from "./lib/part-result.ts";
-import { BENCH_DIR, writeReport } from "./lib/report.ts";
+import { writeReport } from "./lib/report.ts";
 import { summarize } from "./bench-worker/load.ts";
 import { pinnedSetup } from "./bench-worker/targets.ts";
 import { startDevServer, type DevServer } from "./profile/dev-server.ts";
@@ -42,52 +38,17 @@ import { workerProfileResult } from "./profile/result.ts";
 import { profiledServers, type ProfiledServer } from "./profile/servers.ts";
 import { mergeSelfTime, selfTime } from "./profile/self-time.ts";
 import { sourceLocator } from "./profile/source-map.ts";
+import { profileOptions, profileSettings } from "./profile/options.ts";
 
-const str = { type: "string" } as const;
-const { values: v } = parseArgs({
-  options: {
-    seconds: str,
-    warmup: str,
-    connections: str,
-    interval: str,
-    rounds: str,
-    baseline: str,
-    apart: { type: "boolean", default: false },
-    quick: { type: "boolean", default: false },
-    out: str,
-  },
-});
-const q = v.quick;
-const numbers = [
-  v.seconds ?? (q ? 3 : 10),
-  v.warmup ?? (q ? 1 : 2),
-  v.connections ?? 50,
-  v.interval ?? 100,
-  v.rounds ?? (q ? 1 : 6),
-];
-const [seconds, warmup, connections, intervalUs, rounds] = numbers.map(Number) as [
-  number,
-  number,
-  number,
-  number,
-  number,
-];
-const valid = seconds > 0 && warmup >= 0 && connections >= 1 && intervalUs >= 10 && rounds >= 1;
-if (!valid) throw new Error("bad numeric option");
-const out = v.out ?? (q ? fs.mkdtempSync(path.join(os.tmpdir(), "profile-quick-")) : BENCH_DIR);
-const root = path.resolve(import.meta.dirname, "..");
-// bench:worker's generators that run in a thread of this process (wrk would need a Lua script of its own).
-const [generator, generatorLabel] = fs.existsSync(path.join(root, "node_modules/autocannon"))
-  ? (["autocannon", "autocannon in a worker thread of this process"] as const)
-  : (["node:http", "node:http loop in a worker thread of this process (no autocannon)"] as const);
-const loadAverage = os.loadavg()[0]!.toFixed(2);
-if (Number(loadAverage) > 1) log(`warning: 1-min load average is ${loadAverage}; something else is busy`);
+const o = profileOptions("profile", { interval: 100, minInterval: 10, rounds: 6 });
+const { seconds, warmup, connections, rounds, root, out, generator, generatorLabel, loadAverage } = o;
+const intervalUs = o.interval;
 
 installExitHandlers();
 try {
   const { tmp, pinning, origins } = await pinnedSetup("profile");
   log(`origins: ${origins.join(", ")}`);
-  const servers = await profiledServers(root, tmp, origins, v.baseline, !v.apart);
+  const servers = await profiledServers(root, tmp, origins, o.baseline, !o.apart);
   // Each worker's samples, requests and CPU summed over its rounds; each round in fresh wrangler devs.
   const recorded = new Map(servers.map((s) => [s.name, [] as Part[]]));
   type Part = Omit<ProfiledTarget, "name" | "label" | "rounds">;
@@ -132,7 +93,7 @@ try {
     }
   };
   for (let round = 1; round <= rounds; round++) {
-    if (!v.apart) await recordRound(round, servers);
+    if (!o.apart) await recordRound(round, servers);
     // Apart: alternating order (bare, balancer, balancer, bare…), one worker at a time.
     else for (const s of round % 2 === 1 ? servers : [...servers].reverse()) await recordRound(round, [s]);
   }
@@ -149,20 +110,9 @@ try {
     };
   });
   const run = {
-    command: ["node scripts/profile.ts", ...process.argv.slice(2)].join(" "),
-    quick: q,
-    machine: machineLine(),
-    wrangler: packageVersion("wrangler"),
-    workerd: packageVersion("workerd"),
-    connections,
-    seconds,
-    warmup,
+    ...profileSettings("scripts/profile.ts", o, pinning.note),
     intervalUs,
-    rounds,
-    together: !v.apart,
-    generatorLabel,
-    pinning: pinning.note,
-    loadAverage,
+    together: !o.apart,
     targets,
   };
   const figures = profileFigures(run);

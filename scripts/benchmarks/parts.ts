@@ -53,9 +53,10 @@ export const PARTS: readonly Part[] = [
     script: "scripts/profile.ts",
     json: "worker-profile.json",
     about:
-      "A CPU profile of the worker's isolate under `wrangler dev` for the balancer and the bare worker: µs of the " +
-      "worker's own JavaScript per request (samples × interval ÷ requests), what that costs on Workers Standard " +
-      "pricing at 1M requests/s, and self time by source file and by function.",
+      "A CPU profile of the worker's isolate under `wrangler dev` for the balancer, the bare worker and a second " +
+      "bare worker (the control), all loaded at the same time on one pinned core: µs of the worker's own " +
+      "JavaScript per request (samples × interval ÷ requests), what that costs on Workers Standard pricing at " +
+      "1M requests/s, and self time by source file and by function.",
   },
   {
     id: "worker-latency",
@@ -67,6 +68,16 @@ export const PARTS: readonly Part[] = [
       "The same pairs as 3a, each worker sent 150 requests/s on a fixed schedule (an open loop) instead of a " +
       "closed loop that saturates it, so p50 and p99 are what a request takes rather than the queue in front of " +
       "a saturated worker.",
+  },
+  {
+    id: "worker-allocations",
+    title: "3d. Bytes allocated per request in workerd",
+    script: "scripts/profile-alloc.ts",
+    json: "worker-allocations.json",
+    about:
+      "V8's sampling heap profile of the worker's isolate under `wrangler dev` for the balancer and the bare " +
+      "worker: bytes allocated per request (freed ones included), by source file and by function. Every byte " +
+      "brings the next scavenge, which stops the isolate, nearer.",
   },
   {
     id: "failover",

@@ -80,6 +80,8 @@ export function renderBenchmarks(
         ),
         "",
       );
+    } else if (Array.isArray((o.data as { goals?: unknown } | undefined)?.goals)) {
+      lines.push("No goal of its own: its figures explain other parts' goals.", "");
     } else lines.push("No goal verdicts: the part wrote no JSON with `goals`.", "");
     for (const t of tablesOf(o, run.partsDir)) {
       if (t.title) lines.push(`**${t.title}**`, "");

@@ -3,8 +3,10 @@
  * allocations.ts), by source file and by function.
  */
 import { table } from "../lib/markdown.ts";
+import type { FigureTable } from "../lib/part-result.ts";
 import type { Result } from "../bench-worker/load.ts";
 import type { Allocations } from "./allocations.ts";
+import type { ProfileSettings } from "./options.ts";
 
 export interface AllocatedTarget {
   readonly name: string;
@@ -13,18 +15,8 @@ export interface AllocatedTarget {
   readonly allocations: Allocations;
 }
 
-export interface AllocationRun {
-  readonly machine: string;
-  readonly wrangler: string;
-  readonly workerd: string;
-  readonly connections: number;
-  readonly seconds: number;
-  readonly warmup: number;
+export interface AllocationRun extends ProfileSettings {
   readonly intervalBytes: number;
-  readonly rounds: number;
-  readonly generatorLabel: string;
-  readonly pinning: string;
-  readonly loadAverage: string;
   readonly targets: readonly AllocatedTarget[];
 }
 
@@ -32,43 +24,41 @@ const TOP = { current: 25, baseline: 10, bare: 10 } as Record<string, number>;
 const perRequest = (bytes: number, t: AllocatedTarget) => (bytes / t.load.requests).toFixed(0);
 const pct = (x: number, of: number) => `${((x / of) * 100).toFixed(1)} %`;
 
-/** The report's Markdown, before formatting. */
-export function allocationReport(run: AllocationRun): string {
+/** The figures of a run as tables: bytes per request per worker, then by file and by function per worker. */
+export function allocationTables(run: AllocationRun): FigureTable[] {
   const bare = run.targets.find((t) => t.name === "bare");
-  const totals = table(
-    ["worker", "requests", "bytes / request", "in its script's functions", "in built-ins", "× the bare worker's"],
-    run.targets.map((t) => {
+  const perBare = (t: AllocatedTarget) =>
+    bare === undefined
+      ? ""
+      : `×${(t.allocations.bytes / t.load.requests / (bare.allocations.bytes / bare.load.requests)).toFixed(2)}`;
+  const totals: FigureTable = {
+    title: "Bytes allocated per request",
+    head: ["worker", "requests", "bytes / request", "in its script's functions", "in built-ins", "× the bare worker's"],
+    rows: run.targets.map((t) => {
       const a = t.allocations;
-      const ratio =
-        bare === undefined
-          ? ""
-          : `×${(a.bytes / t.load.requests / (bare.allocations.bytes / bare.load.requests)).toFixed(2)}`;
       return [
         t.label,
         t.load.requests.toLocaleString("en"),
         perRequest(a.bytes, t),
         perRequest(a.scripted, t),
         perRequest(a.bytes - a.scripted, t),
-        ratio,
+        perBare(t),
       ];
     }),
-  );
-  const detail = run.targets.flatMap((t) => {
+  };
+  const detail = run.targets.flatMap((t): FigureTable[] => {
     const a = t.allocations;
-    const top = TOP[t.name] ?? 10;
+    const top = Math.min(TOP[t.name] ?? 10, a.byFunction.length);
     return [
-      `## By source file: ${t.label} (bytes per request; share of its bytes)`,
-      "",
-      table(
-        ["file", "bytes / request", "share"],
-        a.byFile.map((f) => [f.file, perRequest(f.bytes, t), pct(f.bytes, a.bytes)]),
-      ),
-      "",
-      `## By function: ${t.label}, top ${Math.min(top, a.byFunction.length)} of ${a.byFunction.length}`,
-      "",
-      table(
-        ["function", "file:line", "bytes / request", "share"],
-        a.byFunction
+      {
+        title: `By source file: ${t.label} (bytes per request; share of its bytes)`,
+        head: ["file", "bytes / request", "share"],
+        rows: a.byFile.map((f) => [f.file, perRequest(f.bytes, t), pct(f.bytes, a.bytes)]),
+      },
+      {
+        title: `By function: ${t.label}, top ${top} of ${a.byFunction.length}`,
+        head: ["function", "file:line", "bytes / request", "share"],
+        rows: a.byFunction
           .slice(0, top)
           .map((f) => [
             f.name,
@@ -76,10 +66,15 @@ export function allocationReport(run: AllocationRun): string {
             perRequest(f.bytes, t),
             pct(f.bytes, a.bytes),
           ]),
-      ),
-      "",
+      },
     ];
   });
+  return [totals, ...detail];
+}
+
+/** The report's Markdown, before formatting. */
+export function allocationReport(run: AllocationRun): string {
+  const show = (t: FigureTable) => [`## ${t.title}`, "", table(t.head, t.rows), ""];
   const mapped = run.targets
     .map((t) => `${t.label}: ${pct(t.allocations.mapped, Math.max(1, t.allocations.scripted))} of its script's bytes`)
     .join("; ");
@@ -101,11 +96,7 @@ export function allocationReport(run: AllocationRun): string {
       "their JavaScript wrappers and strings on this heap (`(workerd built-ins)`); their own C++ memory is not " +
       `counted. Source-mapped: ${mapped}.`,
     "",
-    "## Bytes allocated per request",
-    "",
-    totals,
-    "",
-    ...detail,
+    ...allocationTables(run).flatMap(show),
   ].join("\n");
   return `# Worker allocations\n\n${text}\n`;
 }

@@ -8,6 +8,7 @@ import { spread, type Spread } from "../lib/stats.ts";
 import type { FigureTable, Goal } from "../lib/part-result.ts";
 import type { Result } from "../bench-worker/load.ts";
 import { WORKERS_STANDARD, workersCost } from "./pricing.ts";
+import type { ProfileSettings } from "./options.ts";
 import type { SelfTime } from "./self-time.ts";
 
 /** One worker profiled. */
@@ -25,22 +26,10 @@ export interface ProfiledTarget {
   readonly rounds: readonly { readonly requests: number; readonly js: number }[];
 }
 
-export interface ProfileRun {
-  readonly command: string;
-  readonly quick: boolean;
-  readonly machine: string;
-  readonly wrangler: string;
-  readonly workerd: string;
-  readonly connections: number;
-  readonly seconds: number;
-  readonly warmup: number;
+export interface ProfileRun extends ProfileSettings {
   readonly intervalUs: number;
-  readonly rounds: number;
   /** All workers of a round profiled at the same time (with the control), else one after the other. */
   readonly together: boolean;
-  readonly generatorLabel: string;
-  readonly pinning: string;
-  readonly loadAverage: string;
   readonly targets: readonly ProfiledTarget[];
 }
 
