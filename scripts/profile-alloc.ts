@@ -20,12 +20,12 @@ import { cleanup, installExitHandlers } from "./lib/cleanup.ts";
 import { log } from "./lib/log.ts";
 import { writePartResult } from "./lib/part-result.ts";
 import { writeReport } from "./lib/report.ts";
-import { summarize, type Result } from "./bench-worker/load.ts";
+import { summarize } from "./bench-worker/load.ts";
 import { pinnedSetup } from "./bench-worker/targets.ts";
 import { allocationReport, allocationTables } from "./profile/alloc-report.ts";
-import { allocations, heapSampler, mergeAllocations, type Allocations } from "./profile/allocations.ts";
-import { startDevServer } from "./profile/dev-server.ts";
+import { allocations, heapSampler, mergeAllocations } from "./profile/allocations.ts";
 import { recordProfile } from "./profile/record.ts";
+import { profileRounds } from "./profile/rounds.ts";
 import { profiledServers } from "./profile/servers.ts";
 import { sourceLocator } from "./profile/source-map.ts";
 import { profileOptions, profileSettings } from "./profile/options.ts";
@@ -39,24 +39,20 @@ installExitHandlers();
 try {
   const { tmp, pinning, origins } = await pinnedSetup("profile-alloc");
   const servers = await profiledServers(root, tmp, origins, o.baseline);
-  const recorded = new Map(servers.map((s) => [s.name, [] as { load: Result; allocations: Allocations }[]]));
-  for (let round = 1; round <= rounds; round++) {
-    for (const s of round % 2 === 1 ? servers : [...servers].reverse()) {
-      const name = rounds > 1 ? `round ${round}/${rounds} ${s.name}` : s.name;
-      const persistTo = path.join(tmp, `${s.name}-${round}-state`);
-      const server = await startDevServer({ config: s.config, script: s.script, cwd: s.cwd, vars: s.vars, persistTo });
-      try {
-        const load = { connections, seconds, warmup, generator };
-        const recording = await recordProfile(name, server, load, heapSampler(intervalBytes));
-        const { locate } = sourceLocator(recording.scripts, root);
-        const a = allocations(recording.profile, locate);
-        log(`${name}: ${(a.bytes / recording.load.requests).toFixed(0)} bytes allocated per request`);
-        recorded.get(s.name)!.push({ load: recording.load, allocations: a });
-      } finally {
-        await server.stop();
-      }
-    }
-  }
+  const recorded = await profileRounds({
+    servers,
+    rounds,
+    together: false,
+    tmp,
+    record: async (name, server) => {
+      const load = { connections, seconds, warmup, generator };
+      const recording = await recordProfile(name, server, load, heapSampler(intervalBytes));
+      const { locate } = sourceLocator(recording.scripts, root);
+      const a = allocations(recording.profile, locate);
+      log(`${name}: ${(a.bytes / recording.load.requests).toFixed(0)} bytes allocated per request`);
+      return { load: recording.load, allocations: a };
+    },
+  });
   const run = {
     ...profileSettings("scripts/profile-alloc.ts", o, pinning.note),
     intervalBytes,

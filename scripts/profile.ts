@@ -31,11 +31,11 @@ import { writePartResult } from "./lib/part-result.ts";
 import { writeReport } from "./lib/report.ts";
 import { summarize } from "./bench-worker/load.ts";
 import { pinnedSetup } from "./bench-worker/targets.ts";
-import { startDevServer, type DevServer } from "./profile/dev-server.ts";
 import { cpuSampler, recordProfile } from "./profile/record.ts";
 import { profileFigures, profileReport, type ProfiledTarget } from "./profile/report.ts";
 import { workerProfileResult } from "./profile/result.ts";
-import { profiledServers, type ProfiledServer } from "./profile/servers.ts";
+import { profileRounds } from "./profile/rounds.ts";
+import { profiledServers } from "./profile/servers.ts";
 import { mergeSelfTime, selfTime } from "./profile/self-time.ts";
 import { sourceLocator } from "./profile/source-map.ts";
 import { profileOptions, profileSettings } from "./profile/options.ts";
@@ -49,54 +49,21 @@ try {
   const { tmp, pinning, origins } = await pinnedSetup("profile");
   log(`origins: ${origins.join(", ")}`);
   const servers = await profiledServers(root, tmp, origins, o.baseline, !o.apart);
-  // Each worker's samples, requests and CPU summed over its rounds; each round in fresh wrangler devs.
-  const recorded = new Map(servers.map((s) => [s.name, [] as Part[]]));
-  type Part = Omit<ProfiledTarget, "name" | "label" | "rounds">;
-  const record = async (round: number, group: readonly ProfiledServer[]): Promise<Map<string, Part>> => {
-    const started: { s: ProfiledServer; server: DevServer }[] = [];
-    const parts = new Map<string, Part>();
-    try {
-      for (const s of group) {
-        const persistTo = path.join(tmp, `${s.name}-${round}-${Date.now()}-state`);
-        const config = { config: s.config, script: s.script, cwd: s.cwd, vars: s.vars, persistTo };
-        started.push({ s, server: await startDevServer(config) });
-      }
-      // Together: every warm-up starts at once, once each recorder has probed its worker and
-      // attached to its inspector (a few hundred ms each, more on a loaded core).
-      const startAt = Date.now() + 5_000;
-      await Promise.all(
-        started.map(async ({ s, server }) => {
-          const name = rounds > 1 ? `round ${round}/${rounds} ${s.name}` : s.name;
-          const load = { connections, seconds, warmup, generator, startAt };
-          const recording = await recordProfile(name, server, load, cpuSampler(intervalUs));
-          log(`${name}: ${recording.profile.samples.length.toLocaleString("en")} samples`);
-          const { locate, mapped } = sourceLocator(recording.scripts, root);
-          const self = selfTime(recording.profile, locate);
-          parts.set(s.name, { load: recording.load, self, workerdCpuMs: recording.workerdCpuMs, mapped });
-        }),
-      );
-      return parts;
-    } finally {
-      await Promise.all(started.map(({ server }) => server.stop()));
-    }
-  };
-  // A round whose worker or inspector did not come up is run again once, in fresh wrangler devs.
-  const recordRound = async (round: number, group: readonly ProfiledServer[]) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        for (const [name, part] of await record(round, group)) recorded.get(name)!.push(part);
-        return;
-      } catch (error) {
-        if (attempt === 2) throw error;
-        log(`round ${round}/${rounds}: ${(error as Error).message.split("\n")[0]}; running the round again`);
-      }
-    }
-  };
-  for (let round = 1; round <= rounds; round++) {
-    if (!o.apart) await recordRound(round, servers);
-    // Apart: alternating order (bare, balancer, balancer, bare…), one worker at a time.
-    else for (const s of round % 2 === 1 ? servers : [...servers].reverse()) await recordRound(round, [s]);
-  }
+  // Each worker's samples, requests and CPU, round by round (summed below).
+  const recorded = await profileRounds({
+    servers,
+    rounds,
+    together: !o.apart,
+    tmp,
+    record: async (name, server, startAt) => {
+      const load = { connections, seconds, warmup, generator, startAt };
+      const recording = await recordProfile(name, server, load, cpuSampler(intervalUs));
+      log(`${name}: ${recording.profile.samples.length.toLocaleString("en")} samples`);
+      const { locate, mapped } = sourceLocator(recording.scripts, root);
+      const self = selfTime(recording.profile, locate);
+      return { load: recording.load, self, workerdCpuMs: recording.workerdCpuMs, mapped };
+    },
+  });
   const targets: ProfiledTarget[] = servers.map((s) => {
     const parts = recorded.get(s.name)!;
     return {
